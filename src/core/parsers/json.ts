@@ -1,0 +1,167 @@
+/**
+ * JSON for untrusted dumps: parsed with jsonc-parser's tolerant tree parser so a truncated or
+ * broken file yields problems with line and column instead of an exception, and so every object
+ * and array can be traced back to the line it started on. Keys that could reach an object's
+ * prototype (`__proto__`, `constructor`, `prototype`) are dropped with a warning; objects are
+ * built without a prototype so no key of a dump can shadow a method.
+ */
+import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { ProblemSink } from '../problem';
+
+/** A JSON value as read from a dump. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
+/** A JSON object without a prototype. */
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+
+/** The result of `parseJsonDump`: the value and a way to find the line any object or array began on. */
+export interface JsonDoc {
+  value: JsonValue | undefined;
+  lineOf(v: JsonValue | undefined): number;
+}
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Maps offsets to 1-based lines and columns. */
+export class LineIndex {
+  private readonly starts: number[] = [0];
+  constructor(text: string) {
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
+  }
+  /** 1-based line of an offset. */
+  line(offset: number): number {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  }
+  /** 1-based column of an offset. */
+  col(offset: number): number {
+    return offset - this.starts[this.line(offset) - 1] + 1;
+  }
+}
+
+/**
+ * Parses JSON text. Syntax errors become `json-syntax` problems (the first few, then a count).
+ * `lineOffset` shifts reported lines for dumps embedded in a bundle.
+ */
+export function parseJsonDump(text: string, sink: ProblemSink, lineOffset = 0): JsonDoc {
+  const errors: ParseError[] = [];
+  const tree = parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
+  const idx = new LineIndex(text);
+  const lines = new WeakMap<object, number>();
+  const shown = errors.slice(0, 5);
+  for (const e of shown) {
+    sink.error(
+      'json-syntax',
+      idx.line(e.offset) + lineOffset,
+      `invalid JSON: ${describeJsonError(printParseErrorCode(e.error))}`,
+      idx.col(e.offset),
+      idx.col(e.offset) + Math.max(1, e.length),
+    );
+  }
+  if (errors.length > shown.length) {
+    const last = errors[errors.length - 1];
+    sink.error(
+      'json-syntax',
+      idx.line(last.offset) + lineOffset,
+      `${errors.length - shown.length} more JSON syntax errors`,
+    );
+  }
+
+  const build = (n: Node, depth: number): JsonValue => {
+    if (depth > 200) {
+      sink.error('json-depth', idx.line(n.offset) + lineOffset, 'JSON nested too deeply (over 200 levels); the rest is skipped');
+      return null;
+    }
+    switch (n.type) {
+      case 'object': {
+        const o = Object.create(null) as JsonObject;
+        for (const prop of n.children ?? []) {
+          const [k, v] = prop.children ?? [];
+          if (!k || typeof k.value !== 'string') continue;
+          if (FORBIDDEN_KEYS.has(k.value)) {
+            sink.warn(
+              'json-forbidden-key',
+              idx.line(k.offset) + lineOffset,
+              `key "${k.value}" ignored: it is not part of any dump format and could alter objects`,
+              idx.col(k.offset),
+              idx.col(k.offset) + k.length,
+            );
+            continue;
+          }
+          o[k.value] = v ? build(v, depth + 1) : null;
+        }
+        lines.set(o, idx.line(n.offset) + lineOffset);
+        return o;
+      }
+      case 'array': {
+        const a = (n.children ?? []).map((c) => build(c, depth + 1));
+        lines.set(a, idx.line(n.offset) + lineOffset);
+        return a;
+      }
+      case 'string':
+      case 'number':
+      case 'boolean':
+        return n.value as JsonValue;
+      default:
+        return null;
+    }
+  };
+  const value = tree ? build(tree, 0) : undefined;
+  return {
+    value,
+    lineOf: (v) => (v !== null && typeof v === 'object' ? lines.get(v) ?? 1 + lineOffset : 1 + lineOffset),
+  };
+}
+
+function describeJsonError(code: string): string {
+  switch (code) {
+    case 'InvalidSymbol':
+      return 'unexpected character';
+    case 'InvalidNumberFormat':
+      return 'malformed number';
+    case 'PropertyNameExpected':
+      return 'expected a property name in double quotes';
+    case 'ValueExpected':
+      return 'expected a value';
+    case 'ColonExpected':
+      return 'expected ":"';
+    case 'CommaExpected':
+      return 'expected ","';
+    case 'CloseBraceExpected':
+      return 'expected "}" (the file may be truncated)';
+    case 'CloseBracketExpected':
+      return 'expected "]" (the file may be truncated)';
+    case 'EndOfFileExpected':
+      return 'extra text after the JSON value';
+    case 'UnexpectedEndOfString':
+      return 'unterminated string (the file may be truncated)';
+    default:
+      return code;
+  }
+}
+
+/** Narrowing helpers for reading untrusted JSON. */
+export const J = {
+  obj(v: JsonValue | undefined): JsonObject | undefined {
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : undefined;
+  },
+  arr(v: JsonValue | undefined): JsonValue[] | undefined {
+    return Array.isArray(v) ? v : undefined;
+  },
+  str(v: JsonValue | undefined): string | undefined {
+    return typeof v === 'string' ? v : undefined;
+  },
+  num(v: JsonValue | undefined): number | undefined {
+    return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+  },
+  bool(v: JsonValue | undefined): boolean | undefined {
+    return typeof v === 'boolean' ? v : undefined;
+  },
+};
