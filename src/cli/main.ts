@@ -1,0 +1,100 @@
+/**
+ * The `meshtrace` command: argument parsing and printing only. Every answer comes from the core.
+ */
+import { parseArgs } from 'node:util';
+import { runLoad } from './load';
+import { runTrace } from './trace';
+
+const USAGE = `usage: meshtrace <command> [options]
+
+commands:
+  load <capture>... [--json] [--node N --ns NS]
+      read a capture (folder, bundle or single dump) and print what the model holds and every
+      problem as file:line:col
+  trace <capture> --node N [--ns NS] [--iif IF] --proto tcp|udp|icmp --src IP [--sport P]
+        --dst IP [--dport P] [--json]
+      follow a packet through the capture: every rule, rewrite, IPVS choice and hop, and its fate
+  help                 this text
+  version              print the version
+
+A capture is a folder <capture>/<node>/<namespace>/<dump>, a bundle written by the collector, or
+one pasted dump (node "pasted", namespace "host" unless --node/--ns say otherwise).`;
+
+/** Runs the CLI; returns the exit status. */
+export function main(argv: string[], out: (s: string) => void, err: (s: string) => void): number {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'load': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { json: { type: 'boolean' }, node: { type: 'string' }, ns: { type: 'string' }, quiet: { type: 'boolean', short: 'q' } },
+        });
+        if (positionals.length === 0) {
+          err('meshtrace load: expected a capture path (folder, bundle or dump file)');
+          return 2;
+        }
+        return runLoad(positionals, { json: !!values.json, node: values.node, namespace: values.ns, quiet: !!values.quiet }, out, err);
+      }
+      case 'trace': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: {
+            node: { type: 'string' },
+            ns: { type: 'string' },
+            iif: { type: 'string' },
+            proto: { type: 'string' },
+            src: { type: 'string' },
+            sport: { type: 'string' },
+            dst: { type: 'string' },
+            dport: { type: 'string' },
+            json: { type: 'boolean' },
+          },
+        });
+        const bad = (m: string): number => {
+          err(`meshtrace trace: ${m}`);
+          return 2;
+        };
+        if (positionals.length === 0) return bad('expected a capture path');
+        if (!values.node) return bad('--node is required');
+        const proto = values.proto;
+        if (proto !== 'tcp' && proto !== 'udp' && proto !== 'icmp') return bad('--proto must be tcp, udp or icmp');
+        if (!values.src || !values.dst) return bad('--src and --dst are required');
+        const port = (v: string | undefined): number | undefined | null => {
+          if (v === undefined) return undefined;
+          return /^\d+$/.test(v) && Number(v) <= 65535 ? Number(v) : null;
+        };
+        const sport = port(values.sport);
+        const dport = port(values.dport);
+        if (sport === null) return bad(`--sport must be a port number (got ${values.sport})`);
+        if (dport === null) return bad(`--dport must be a port number (got ${values.dport})`);
+        if (proto !== 'icmp' && dport === undefined) return bad('--dport is required for tcp and udp');
+        return runTrace(positionals, { node: values.node, namespace: values.ns ?? 'host', iif: values.iif, proto, src: values.src, dst: values.dst, sport, dport, json: !!values.json }, out, err);
+      }
+      case 'version':
+      case '--version':
+        out('meshtrace 0.1.0');
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out(USAGE);
+        return cmd === undefined ? 2 : 0;
+      default:
+        err(`meshtrace: unknown command "${cmd}"\n${USAGE}`);
+        return 2;
+    }
+  } catch (e) {
+    // parseArgs throws on unknown options; that is bad usage, reported in one line.
+    err(`meshtrace ${cmd}: ${(e as Error).message}`);
+    return 2;
+  }
+}
+
+if (require.main === module) {
+  const code = main(process.argv.slice(2), (s) => process.stdout.write(s + '\n'), (s) => process.stderr.write(s + '\n'));
+  process.exitCode = code;
+}

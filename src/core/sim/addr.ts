@@ -1,0 +1,47 @@
+/**
+ * IPv4 address arithmetic for the simulator. Parsing and validation go through ipaddr.js; the
+ * hot path (matching 320,000 rules) works on 32-bit integers parsed once.
+ */
+import * as ipaddr from 'ipaddr.js';
+
+/** Parses a dotted IPv4 address to an unsigned 32-bit integer, or undefined. */
+export function ip4(s: string): number | undefined {
+  if (!ipaddr.IPv4.isValidFourPartDecimal(s)) return undefined;
+  const b = ipaddr.IPv4.parse(s).octets;
+  return ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
+}
+
+/** Formats an unsigned 32-bit integer as a dotted IPv4 address. */
+export function ip4str(n: number): string {
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+/** The netmask of a prefix length as an unsigned 32-bit integer. */
+export function maskOf(prefixLen: number): number {
+  return prefixLen <= 0 ? 0 : prefixLen >= 32 ? 0xffffffff : (0xffffffff << (32 - prefixLen)) >>> 0;
+}
+
+/** True when `a` lies in `net/prefixLen`. */
+export function inPrefix(a: number, net: number, prefixLen: number): boolean {
+  const m = maskOf(prefixLen);
+  return ((a & m) >>> 0) === ((net & m) >>> 0);
+}
+
+/** Parses a dotted mask (`255.255.255.0`) to a prefix length, or the mask integer when not contiguous. */
+export function maskToInt(s: string): number | undefined {
+  return ip4(s);
+}
+
+/** Parses `1.2.3.4`, `1.2.3.4/24` or `1.2.3.4/255.255.255.0` into network and mask integers. */
+export function parseCidr(s: string): { net: number; mask: number } | undefined {
+  const [a, p] = s.split('/');
+  const n = ip4(a);
+  if (n === undefined) return undefined;
+  if (p === undefined) return { net: n, mask: 0xffffffff };
+  if (/^\d+$/.test(p)) {
+    const m = maskOf(Number(p));
+    return { net: (n & m) >>> 0, mask: m };
+  }
+  const m = ip4(p);
+  return m === undefined ? undefined : { net: (n & m) >>> 0, mask: m };
+}

@@ -1,0 +1,183 @@
+/**
+ * Indexes a Model for the simulator: local addresses, routing tables and policy rules as
+ * integers, sysctls with the kernel's defaults, interfaces by name. Built once per model.
+ */
+import type { Model, ModelIface, Namespace } from '../model/model';
+import type { IpRule, Route } from '../model/link';
+import { inPrefix, ip4, maskOf } from './addr';
+
+/** A route with its prefix as integers. */
+export interface SimRoute {
+  r?: Route;
+  type: string;
+  net: number;
+  prefixLen: number;
+  table: string;
+  via?: number;
+  dev?: string;
+  src?: number;
+  metric: number;
+  /** True when derived from `ip addr` because the dump had no local table. */
+  derived?: boolean;
+}
+
+/** A policy rule with integers. */
+export interface SimRule {
+  r?: IpRule;
+  priority: number;
+  not: boolean;
+  from?: { net: number; prefixLen: number };
+  to?: { net: number; prefixLen: number };
+  fwmark?: number;
+  fwmask: number;
+  iif?: string;
+  oif?: string;
+  action: IpRule['action'];
+  table?: string;
+  gotoPriority?: number;
+  derived?: boolean;
+}
+
+/** The simulator's view of one namespace. */
+export interface SimNs {
+  ns: Namespace;
+  ifaces: Map<string, ModelIface>;
+  /** Local addresses: address → interface name. */
+  local: Map<number, { iface: string; prefixLen: number }>;
+  routes: SimRoute[];
+  rules: SimRule[];
+  rulesDerived: boolean;
+  localTableDerived: boolean;
+}
+
+/** Normalises table names: numbers of the reserved tables become their names. */
+export function tableName(t: string | undefined): string {
+  if (t === undefined || t === '' || t === '254') return 'main';
+  if (t === '255') return 'local';
+  if (t === '253') return 'default';
+  return t;
+}
+
+/** The simulator's index of a model. */
+export class World {
+  readonly ns = new Map<string, SimNs>();
+  readonly ifById = new Map<string, ModelIface>();
+  /** Node name → its host-namespace addresses (how other nodes reach it). */
+  readonly nodeByAddr = new Map<number, { node: string; nsId: string; iface: string }>();
+
+  constructor(readonly model: Model) {
+    for (const i of model.interfaces) this.ifById.set(i.id, i);
+    for (const ns of model.namespaces) this.ns.set(ns.id, this.index(ns));
+    for (const s of this.ns.values()) {
+      if (s.ns.role !== 'host') continue;
+      for (const [a, v] of s.local) if (v.iface !== 'lo' && (a >>> 24) !== 127) this.nodeByAddr.set(a, { node: s.ns.node, nsId: s.ns.id, iface: v.iface });
+    }
+  }
+
+  private index(ns: Namespace): SimNs {
+    const ifaces = new Map<string, ModelIface>();
+    const local = new Map<number, { iface: string; prefixLen: number }>();
+    for (const id of ns.interfaceIds) {
+      const i = this.ifById.get(id);
+      if (!i) continue;
+      ifaces.set(i.name, i);
+      for (const a of i.addrs) {
+        if (a.family !== 'inet') continue;
+        const n = ip4(a.local);
+        if (n !== undefined) local.set(n, { iface: i.name, prefixLen: a.prefixLen });
+      }
+    }
+    const routes: SimRoute[] = [];
+    for (const r of ns.routes) {
+      if (r.family !== 'inet') continue;
+      const net = ip4(r.dst);
+      if (net === undefined) continue;
+      routes.push({ r, type: r.type, net: (net & maskOf(r.prefixLen)) >>> 0, prefixLen: r.prefixLen, table: tableName(r.table), via: r.via ? ip4(r.via) : undefined, dev: r.dev, src: r.src ? ip4(r.src) : undefined, metric: r.metric ?? 0 });
+    }
+    const localTableDerived = !routes.some((r) => r.table === 'local');
+    if (localTableDerived) {
+      // fib_add_ifaddr (net/ipv4/fib_frontend.c) adds a local route per address, the
+      // prefix route and the broadcast routes; without a `table all` dump, derive them.
+      for (const [a, v] of local) {
+        routes.push({ type: 'local', net: a, prefixLen: 32, table: 'local', dev: v.iface, src: a, metric: 0, derived: true });
+        if (v.iface === 'lo' && (a >>> 24) === 127) routes.push({ type: 'local', net: 0x7f000000, prefixLen: 8, table: 'local', dev: 'lo', src: a, metric: 0, derived: true });
+      }
+      const hasMain = routes.some((r) => r.table === 'main');
+      if (!hasMain) {
+        for (const [a, v] of local) {
+          if (v.iface === 'lo' || v.prefixLen >= 32) continue;
+          const m = maskOf(v.prefixLen);
+          routes.push({ type: 'unicast', net: (a & m) >>> 0, prefixLen: v.prefixLen, table: 'main', dev: v.iface, src: a, metric: 0, derived: true });
+        }
+      }
+    }
+    let rules: SimRule[] = ns.rules.map((r) => ({
+      r,
+      priority: r.priority,
+      not: r.not,
+      from: r.from && ip4(r.from.addr) !== undefined ? { net: ip4(r.from.addr) as number, prefixLen: r.from.prefixLen } : undefined,
+      to: r.to && ip4(r.to.addr) !== undefined ? { net: ip4(r.to.addr) as number, prefixLen: r.to.prefixLen } : undefined,
+      fwmark: r.fwmark,
+      fwmask: r.fwmask ?? 0xffffffff,
+      iif: r.iif,
+      oif: r.oif,
+      action: r.action,
+      table: r.table !== undefined ? tableName(r.table) : undefined,
+      gotoPriority: r.gotoPriority,
+    }));
+    const rulesDerived = rules.length === 0;
+    if (rulesDerived) {
+      // fib_default_rules_init (net/ipv4/fib_rules.c): local 0, main 32766, default 32767.
+      rules = [
+        { priority: 0, not: false, fwmask: 0, action: 'lookup', table: 'local', derived: true },
+        { priority: 32766, not: false, fwmask: 0, action: 'lookup', table: 'main', derived: true },
+        { priority: 32767, not: false, fwmask: 0, action: 'lookup', table: 'default', derived: true },
+      ];
+    }
+    rules.sort((a, b) => a.priority - b.priority);
+    return { ns, ifaces, local, routes, rules, rulesDerived, localTableDerived };
+  }
+
+  /** A sysctl of a namespace, with the kernel's default where the capture lacks it. */
+  sysctl(s: SimNs, key: string, dflt: string): { value: string; captured: boolean; source?: { file: string; line: number } } {
+    const e = s.ns.sysctls[key];
+    return e ? { value: e.value, captured: true, source: e.source } : { value: dflt, captured: false };
+  }
+
+  /** addrtype as xt_addrtype sees it (inet_addr_type_table on the main/local tables). */
+  addrType(s: SimNs, addr: number, iface?: string): string {
+    if (addr === 0xffffffff) return 'BROADCAST';
+    if ((addr >>> 28) === 14) return 'MULTICAST';
+    const loc = s.local.get(addr);
+    if (loc && (!iface || loc.iface === iface)) return 'LOCAL';
+    for (const r of s.routes) {
+      if (r.table !== 'local') continue;
+      if (r.type === 'broadcast' && r.net === addr) return 'BROADCAST';
+      if (r.type === 'local' && inPrefix(addr, r.net, r.prefixLen) && (!iface || r.dev === iface)) return 'LOCAL';
+    }
+    const main = this.lpm(s, 'main', addr);
+    if (main && main.type !== 'unicast') return main.type.toUpperCase();
+    return 'UNICAST';
+  }
+
+  /** Longest-prefix match in one table (lowest metric among equals). */
+  lpm(s: SimNs, table: string, addr: number): SimRoute | undefined {
+    let best: SimRoute | undefined;
+    for (const r of s.routes) {
+      if (r.table !== table) continue;
+      if (!inPrefix(addr, r.net, r.prefixLen)) continue;
+      if (!best || r.prefixLen > best.prefixLen || (r.prefixLen === best.prefixLen && r.metric < best.metric)) best = r;
+    }
+    return best;
+  }
+
+  /** Which interface of a node's namespaces owns an address (for veth/bridge resolution). */
+  owner(nsIds: string[], addr: number): { nsId: string; iface: string } | undefined {
+    for (const id of nsIds) {
+      const s = this.ns.get(id);
+      const l = s?.local.get(addr);
+      if (s && l) return { nsId: id, iface: l.iface };
+    }
+    return undefined;
+  }
+}
