@@ -19,6 +19,8 @@ await Promise.all(
       platform: 'node',
       target: 'node20',
       format: 'cjs',
+      // jsonc-parser's UMD main uses dynamic requires esbuild cannot follow; its ESM build bundles cleanly.
+      mainFields: ['module', 'main'],
       outdir: 'dist',
       external: ['vscode'],
       sourcemap: !production,

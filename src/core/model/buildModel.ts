@@ -49,6 +49,12 @@ const PREFERENCE: Partial<Record<DumpKind, number>> = {
   'iptables-save': 0,
   'iptables-S': 1,
   'iptables-L': 2,
+  // Text and JSON of iproute2 hold the same data; text lines are what users read, so answers point there.
+  'ip-addr-json': 1,
+  'ip-route-json': 1,
+  'ip-rule-json': 1,
+  'bridge-fdb-json': 1,
+  'ip-neigh-json': 1,
 };
 
 /** File names that announce a dump kind; content that is not that kind then earns a warning. */
@@ -413,12 +419,12 @@ function joinInterfaces(namespaces: Namespace[], ifaces: ModelIface[], links: Li
     if (!ns) continue;
     const crossNs = i.linkNetnsid !== undefined || i.linkNetns !== undefined;
     const candidates = (byNodeIndex.get(`${ns.node}#${i.link.ifindex}`) ?? []).filter(
-      (p) => p !== i && (crossNs ? p.namespaceId !== i.namespaceId : p.namespaceId === i.namespaceId) && (p.link?.ifindex === undefined || p.link.ifindex === i.ifindex),
+      // A veth always names its peer (`@ifN`), so a candidate must point back at this interface.
+      (p) => p !== i && (crossNs ? p.namespaceId !== i.namespaceId : p.namespaceId === i.namespaceId) && p.link?.ifindex === i.ifindex,
     );
-    // Prefer the peer that points back at us, and one in the namespace named by link-netns.
-    const back = candidates.filter((p) => p.link?.ifindex === i.ifindex);
-    const named = i.linkNetns ? back.filter((p) => nsOf.get(p.namespaceId)?.name === i.linkNetns) : [];
-    const pick = named.length === 1 ? named : back.length > 0 ? back : candidates;
+    // Prefer the one in the namespace named by link-netns.
+    const named = i.linkNetns ? candidates.filter((p) => nsOf.get(p.namespaceId)?.name === i.linkNetns) : [];
+    const pick = named.length === 1 ? named : candidates;
     if (pick.length === 1) {
       pairVeth(i, pick[0], links);
     } else if (pick.length > 1) {

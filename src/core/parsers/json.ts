@@ -52,6 +52,14 @@ export class LineIndex {
  */
 export function parseJsonDump(text: string, sink: ProblemSink, lineOffset = 0): JsonDoc {
   const errors: ParseError[] = [];
+  // jsonc-parser recurses per nesting level and overflows the stack near 10,000 levels; measure
+  // the depth first without recursion and refuse what no dump format nests that deep.
+  const tooDeep = deepestOffset(text, 200);
+  if (tooDeep >= 0) {
+    const idx0 = new LineIndex(text);
+    sink.error('json-depth', idx0.line(tooDeep) + lineOffset, 'JSON nested more than 200 levels deep: no dump format does this; the file is not read', idx0.col(tooDeep));
+    return { value: undefined, lineOf: () => 1 + lineOffset };
+  }
   const tree = parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
   const idx = new LineIndex(text);
   const lines = new WeakMap<object, number>();
@@ -120,6 +128,23 @@ export function parseJsonDump(text: string, sink: ProblemSink, lineOffset = 0): 
   };
 }
 
+/** Offset where nesting first exceeds `max` levels (strings skipped), or -1. */
+function deepestOffset(text: string, max: number): number {
+  let depth = 0;
+  let inStr = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inStr) {
+      if (c === 92) i++;
+      else if (c === 34) inStr = false;
+    } else if (c === 34) inStr = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > max) return i;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return -1;
+}
+
 function describeJsonError(code: string): string {
   switch (code) {
     case 'InvalidSymbol':
@@ -140,6 +165,8 @@ function describeJsonError(code: string): string {
       return 'expected "]" (the file may be truncated)';
     case 'EndOfFileExpected':
       return 'extra text after the JSON value';
+    case 'InvalidCharacter':
+      return 'a control character inside a string';
     case 'UnexpectedEndOfString':
       return 'unterminated string (the file may be truncated)';
     default:

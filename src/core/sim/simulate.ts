@@ -241,6 +241,8 @@ class Sim {
       g.prob *= b.probability;
       for (const e of b.events) {
         if (!e.rule && !e.action.startsWith('policy')) continue;
+        // An empty built-in chain with an ACCEPT policy decides nothing worth a step.
+        if (!e.rule && e.action === 'policy ACCEPT' && (b.policyOf?.rules.length ?? 0) === 0 && b.events.length === 1) continue;
         if (e.action === 'not matched' && !e.note) continue;
         const pv = this.view({ ...g.pkt, mark: e.mark }, io.iif, io.oif);
         this.step(g, s, { kind: e.rule ? 'netfilter' : 'policy', hook, table, chain: e.chain, rule: e.rule ? this.ruleRef(e.rule) : undefined, action: e.action, packet: pv, note: e.note });
@@ -769,59 +771,102 @@ class Sim {
     return this.leave(s, port.name, nexthop, f);
   }
 
+  /** The VXLAN device with a VNI on the node that owns a VTEP address (preferring the owner's namespace). */
+  private vxlanAt(vni: number | undefined, vtep: number): { nsId: string; iface: ModelIface; vtepNs: SimNs } | undefined {
+    let vtepNs: SimNs | undefined;
+    for (const x of this.w.ns.values()) if (x.local.has(vtep)) vtepNs = x;
+    if (!vtepNs) return undefined;
+    let best: { nsId: string; iface: ModelIface } | undefined;
+    for (const x of this.w.model.interfaces) {
+      if (x.details.vxlan?.vni !== vni) continue;
+      const xs = this.w.ns.get(x.namespaceId);
+      if (!xs || xs.ns.node !== vtepNs.ns.node) continue;
+      if (x.namespaceId === vtepNs.ns.id) return { nsId: x.namespaceId, iface: x, vtepNs };
+      best ??= { nsId: x.namespaceId, iface: x };
+    }
+    return best ? { ...best, vtepNs } : undefined;
+  }
+
   /**
-   * Which node a VXLAN device sends an inner address to: the neighbour entry gives the MAC, the
-   * FDB entry for that MAC gives the remote VTEP (Docker programs both, static, for every remote
-   * endpoint: drivers/overlay/peerdb.go). Without them, Docker's network inspect tells.
+   * Which VTEP a VXLAN device sends an inner address to: the neighbour entry gives the MAC, the
+   * FDB entry for that MAC (or the all-zeros default entry) gives the remote VTEP. Docker programs
+   * both, static, for every remote endpoint (drivers/overlay/peerdb.go). Without them, an endpoint
+   * with that address behind the same VNI on another node is looked for.
    */
-  private vxlanResolve(s: SimNs, vx: ModelIface, addr: number): { node: string; nsId: string; iface: ModelIface; how: string; source?: { file: string; line: number; text: string } } | undefined {
+  private vxlanResolve(s: SimNs, vx: ModelIface, addr: number): { vtep: number; nsId: string; iface: ModelIface; vtepNs?: SimNs; how: string; source?: { file: string; line: number; text: string } } | undefined {
     const vni = vx.details.vxlan?.vni;
-    const target = (nodeName: string): { nsId: string; iface: ModelIface } | undefined => {
-      for (const x of this.w.model.interfaces) {
-        if (x.details.vxlan?.vni !== vni) continue;
-        const xs = this.w.ns.get(x.namespaceId);
-        if (xs && xs.ns.node === nodeName) return { nsId: x.namespaceId, iface: x };
-      }
-      return undefined;
-    };
     const a = ip4str(addr);
     const neigh = s.ns.neighbours.find((n) => n.dst === a && n.lladdr);
-    if (neigh) {
-      const fdb = s.ns.fdb.find((e) => e.mac.toLowerCase() === neigh.lladdr?.toLowerCase() && e.dev === vx.name && e.dst);
-      if (fdb?.dst) {
-        const vtep = ip4(fdb.dst);
-        const n = vtep !== undefined ? this.w.nodeByAddr.get(vtep) : undefined;
-        const t = n ? target(n.node) : undefined;
-        if (n && t) return { node: n.node, ...t, how: `neighbour ${a} → ${neigh.lladdr}, FDB → VTEP ${fdb.dst} (${n.node})`, source: { file: fdb.source.file, line: fdb.source.line, text: `${fdb.mac} dev ${fdb.dev} dst ${fdb.dst}` } };
+    const fdbs = s.ns.fdb.filter((e) => e.dev === vx.name && e.dst);
+    const byMac = neigh ? fdbs.find((e) => e.mac.toLowerCase() === neigh.lladdr?.toLowerCase()) : undefined;
+    const fdb = byMac ?? fdbs.find((e) => e.mac === '00:00:00:00:00:00');
+    const remote = fdb?.dst ?? vx.details.vxlan?.remote;
+    if (remote) {
+      const vtep = ip4(remote);
+      const t = vtep !== undefined ? this.vxlanAt(vni, vtep) : undefined;
+      if (vtep !== undefined && t) {
+        const how = fdb ? `${neigh ? `neighbour ${a} → ${neigh.lladdr}, ` : ''}FDB ${fdb.mac} → VTEP ${remote}` : `remote ${remote}`;
+        return { vtep, ...t, how, source: fdb ? { file: fdb.source.file, line: fdb.source.line, text: `${fdb.mac} dev ${fdb.dev} dst ${fdb.dst}` } : undefined };
       }
     }
     // Fallback: an endpoint with that address behind the same VNI on another node.
-    const nodes = new Set(this.w.model.namespaces.map((n) => n.node));
-    for (const node of nodes) {
-      if (node === s.ns.node) continue;
-      const t = target(node);
-      if (!t) continue;
-      const ts = this.w.ns.get(t.nsId);
-      const br = t.iface.masterId ? this.w.ifById.get(t.iface.masterId) : undefined;
-      if (!ts || !br) continue;
-      for (const p of this.ports(br)) {
-        const peer = p.peerId ? this.w.ifById.get(p.peerId) : undefined;
-        const ps = peer ? this.w.ns.get(peer.namespaceId) : undefined;
-        if (ps?.local.has(addr)) return { node, ...t, how: `${a} is ${ps.ns.name} on ${node} (no neighbour/FDB entry in the capture; found through the overlay's other nodes)` };
+    for (const x of this.w.model.interfaces) {
+      if (x.details.vxlan?.vni !== vni || x === vx) continue;
+      const ts = this.w.ns.get(x.namespaceId);
+      if (!ts || ts.ns.node === s.ns.node) continue;
+      const br = x.masterId ? this.w.ifById.get(x.masterId) : undefined;
+      const owners: SimNs[] = [];
+      if (ts.local.has(addr)) owners.push(ts);
+      if (br) {
+        for (const p of this.ports(br)) {
+          const peer = p.peerId ? this.w.ifById.get(p.peerId) : undefined;
+          const ps = peer ? this.w.ns.get(peer.namespaceId) : undefined;
+          if (ps?.local.has(addr)) owners.push(ps);
+        }
       }
+      if (owners.length === 0) continue;
+      const host = this.w.ns.get(`${ts.ns.node}/host`);
+      const vtepAddr = host ? [...host.local.keys()].find((k) => this.w.nodeByAddr.get(k)?.node === ts.ns.node) : undefined;
+      return { vtep: vtepAddr ?? 0, nsId: x.namespaceId, iface: x, vtepNs: host, how: `${a} is ${owners[0].ns.name} on ${ts.ns.node} (no neighbour/FDB entry in the capture: found through the overlay on the other nodes)` };
     }
     return undefined;
   }
 
+  /** The namespace whose stack carries a VXLAN device's UDP packets (link-netns, else its own). */
+  private underlayOf(s: SimNs, vx: ModelIface): SimNs {
+    if (vx.linkNetns !== undefined || vx.linkNetnsid !== undefined) {
+      const named = vx.linkNetns ? this.w.ns.get(`${s.ns.node}/${vx.linkNetns}`) : undefined;
+      return named ?? this.w.ns.get(`${s.ns.node}/host`) ?? s;
+    }
+    return s;
+  }
+
   private vxlanSend(s: SimNs, vx: ModelIface, nexthop: number, f: Flow): End[] {
+    const info = vx.details.vxlan;
     const r = this.vxlanResolve(s, vx, nexthop);
     if (!r) {
-      this.step(f, s, { kind: 'vxlan', action: `${vx.name} (VNI ${vx.details.vxlan?.vni}): no remote for ${ip4str(nexthop)}`, note: 'no neighbour/FDB entry and no node of the capture has it: the kernel sends an L2/L3 miss to Docker and the packet is dropped' });
-      return this.end(f, s, 'dropped', `VXLAN ${vx.details.vxlan?.vni}: no FDB entry for ${ip4str(nexthop)}`);
+      this.step(f, s, { kind: 'vxlan', action: `${vx.name} (VNI ${info?.vni}): no remote for ${ip4str(nexthop)}`, note: 'no neighbour/FDB entry and no node of the capture has it: the kernel reports an L2/L3 miss and drops the packet' });
+      return this.end(f, s, 'dropped', `VXLAN ${info?.vni}: no FDB entry for ${ip4str(nexthop)}`);
     }
     const rs = this.w.ns.get(r.nsId);
     if (!rs) return this.end(f, s, 'dropped', 'VXLAN peer namespace missing');
-    this.step(f, s, { kind: 'vxlan', rule: r.source, action: `VXLAN ${vx.details.vxlan?.vni} → ${r.node} (udp/${vx.details.vxlan?.dstport ?? 4789})`, note: r.how });
+    const port = info?.dstport ?? 4789;
+    this.step(f, s, { kind: 'vxlan', rule: r.source, action: `VXLAN ${info?.vni}: encapsulated to VTEP ${ip4str(r.vtep)} udp/${port} (${rs.ns.node}/${rs.ns.name})`, note: r.how, packet: this.view(f.pkt, undefined, vx.name) });
+    // The outer UDP packet crosses the underlay like any other: routed with the inner skb's mark
+    // (vxlan_xmit_one keeps skb->mark), through the sender's OUTPUT/POSTROUTING and the VTEP's
+    // PREROUTING/INPUT, where a firewall on udp/4789 would stop it.
+    const under = this.underlayOf(s, vx);
+    if (r.vtep && under.local.size > 0) {
+      const src = (info?.local ? ip4(info.local) : undefined) ?? this.selectSrc(under, undefined, r.vtep) ?? 0;
+      const outer: Flow = { prob: 1, steps: [], pkt: { src, dst: r.vtep, proto: 'udp', sport: 40000, dport: port, mark: f.pkt.mark }, conns: new Map(), dir: 'ORIGINAL', hops: f.hops };
+      const ends = merge(this.localOut(under, outer));
+      const ok = ends.find((e) => e.verdict === 'delivered' && e.final.dst === ip4str(r.vtep) && e.final.namespace !== '(outside)');
+      const worst = ok ?? ends[0];
+      for (const st of (worst?.flow.steps ?? [])) f.steps.push({ ...st, note: `underlay (outer VXLAN packet)${st.note ? `: ${st.note}` : ''}` });
+      if (!ok) {
+        return this.end(f, s, worst?.verdict === 'rejected' ? 'rejected' : 'dropped', `the VXLAN underlay packet to ${ip4str(r.vtep)}:${port} did not arrive: ${worst?.reason ?? 'no path'}`);
+      }
+    }
     return this.receive(rs, r.iface.name, f, nexthop);
   }
 
