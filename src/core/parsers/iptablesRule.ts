@@ -436,6 +436,8 @@ const PROTO_ALIASES: Readonly<Record<string, string>> = {
 
 /** Canonical protocol name as iptables-save prints it; undefined for `all`/`0` (no protocol). */
 export function canonProto(text: string): string | undefined {
+  const known = PROTO_INTERN.get(text);
+  if (known !== undefined) return known;
   if (isDigits(text)) {
     const n = Number(text);
     if (n === 0) return undefined;
@@ -443,8 +445,11 @@ export function canonProto(text: string): string | undefined {
   }
   const low = text.toLowerCase();
   if (low === 'all') return undefined;
-  return PROTO_ALIASES[low] ?? low;
+  return PROTO_ALIASES[low] ?? PROTO_INTERN.get(low) ?? low;
 }
+
+/** Canonical names by themselves, so common protocols share one string. */
+const PROTO_INTERN: ReadonlyMap<string, string> = new Map(Object.values(PROTO_NAMES).map((v) => [v, v]));
 
 // ---------------------------------------------------------------------------------------------
 // Extension knowledge
@@ -521,6 +526,8 @@ function canonPortRange(v: string): string | undefined {
   return a === b ? String(a) : `${a}:${b}`;
 }
 
+const PORT_OPTS: readonly string[] = ['sport', 'dport'];
+
 function canonPorts(x: { options: XtOption[] }, names: readonly string[]): string | undefined {
   for (const o of x.options) {
     if (names.indexOf(o.name) < 0 || o.values.length !== 1) continue;
@@ -582,7 +589,7 @@ function canonTcp(x: XtMatch | XtTarget): string | undefined {
       if (!Number.isNaN(n)) o.values[0] = String(n);
     }
   }
-  return canonPorts(x, ['sport', 'dport']);
+  return canonPorts(x, PORT_OPTS);
 }
 
 function canonPortList(x: XtMatch | XtTarget): string | undefined {
@@ -779,8 +786,12 @@ function canonMarkMatch(x: XtMatch | XtTarget): string | undefined {
 
 /** `--probability` as `%.11f` of the kernel's u32 fraction (libxt_statistic.c `print_match`). */
 export function canonProbability(v: string): string | undefined {
-  const dot = v.indexOf('.');
-  if (dot >= 0 && v.length - dot - 1 === 11 && isDigits(v.slice(0, dot)) && isDigits(v.slice(dot + 1))) return v;
+  // Already `%.11f` (as every dump prints it): keep the text.
+  if (v.length === 13 && v.charCodeAt(1) === 46 && (v.charCodeAt(0) === 48 || v.charCodeAt(0) === 49)) {
+    let ok = true;
+    for (let i = 2; i < 13 && ok; i++) ok = v.charCodeAt(i) >= 48 && v.charCodeAt(i) <= 57;
+    if (ok) return v;
+  }
   const p = Number(v);
   if (!Number.isFinite(p) || p < 0 || p > 1) return undefined;
   return (Math.round(0x80000000 * p) / 0x80000000).toFixed(11);
@@ -1050,8 +1061,8 @@ function canonTcpmss(x: XtMatch | XtTarget): string | undefined {
 
 const MATCH_DEFS: ExtDef[] = [
   def('tcp', false, [['sport', 1, 'source-port'], ['dport', 1, 'destination-port'], 'tcp-option', ['tcp-flags', 2], ['syn', 0]], canonTcp),
-  def('udp', false, [['sport', 1, 'source-port'], ['dport', 1, 'destination-port']], (x) => canonPorts(x, ['sport', 'dport'])),
-  def('sctp', false, [['sport', 1, 'source-port'], ['dport', 1, 'destination-port'], ['chunk-types', 2]], (x) => canonPorts(x, ['sport', 'dport'])),
+  def('udp', false, [['sport', 1, 'source-port'], ['dport', 1, 'destination-port']], (x) => canonPorts(x, PORT_OPTS)),
+  def('sctp', false, [['sport', 1, 'source-port'], ['dport', 1, 'destination-port'], ['chunk-types', 2]], (x) => canonPorts(x, PORT_OPTS)),
   def('icmp', false, ['icmp-type'], (x) => canonIcmp(x, false)),
   def('icmp6', false, ['icmpv6-type'], (x) => canonIcmp(x, true)),
   def('multiport', false, [['sports', 1, 'source-ports'], ['dports', 1, 'destination-ports'], 'ports'], canonPortList),
@@ -1202,6 +1213,8 @@ export interface BuiltRule {
 type Ext = XtMatch | XtTarget;
 
 // Per-rule scratch state, reused (no per-rule closures or arrays of closures).
+const EMPTY: string[] = [];
+const EMPTY_EXT: Ext = { name: '', options: [], known: false, raw: '' };
 const scratchExts: Ext[] = [];
 const scratchDefs: (ExtDef | undefined)[] = [];
 const scratchRawStart: number[] = [];
@@ -1232,8 +1245,7 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
   const defs = scratchDefs;
   const rawStart = scratchRawStart;
   const rawEnd = scratchRawEnd;
-  exts.length = 0;
-  defs.length = 0;
+  let ne = 0; // number of entries used in the scratch arrays
   let cur = -1; // index in exts receiving options
   let targetIdx = -1;
   let targetStart = 0;
@@ -1272,7 +1284,7 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
           if (od) owner = cur;
         }
         if (owner < 0) {
-          for (let m = exts.length - 1; m >= 0; m--) {
+          for (let m = ne - 1; m >= 0; m--) {
             const d = defs[m];
             if (m === cur || !d) continue;
             const o = d.index.get(long);
@@ -1291,11 +1303,11 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
             // libxtables loads the protocol's match for its options (-p tcp --dport 80).
             const m: XtMatch = { name: d.name, options: [], known: true, raw: '' };
             spec.matches.push(m);
-            exts.push(m);
-            defs.push(d);
-            rawStart.push(tok.starts[k]);
-            rawEnd.push(tok.ends[k]);
-            owner = exts.length - 1;
+            exts[ne] = m;
+            defs[ne] = d;
+            rawStart[ne] = tok.starts[k];
+            rawEnd[ne] = tok.ends[k];
+            owner = ne++;
             od = d.opts[o];
           }
         }
@@ -1309,7 +1321,7 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
             defs[cur] = undefined;
           }
         }
-        const o: XtOption = { name: od ? od.name : long, values: [], invert };
+        const o: XtOption = { name: od ? od.name : long, values: EMPTY, invert };
         k++;
         // The pre-1.4.3 form puts `!` after the option (`--dst-type ! LOCAL`).
         if (k + 1 < n && !tok.quoted[k] && texts[k] === '!' && (od ? od.args > 0 : isValueToken(tok, k + 1))) {
@@ -1317,12 +1329,14 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
           k++;
         }
         if (od) {
-          for (let a = 0; a < od.args; a++) {
-            if (k >= n) return err(env, tok, k - 1, `\`${clip(t)}\` needs ${od.args === 1 ? 'an argument' : `${od.args} arguments`}`);
-            o.values.push(texts[k]);
-            k++;
-          }
+          if (k + od.args > n) return err(env, tok, k - 1, `\`${clip(t)}\` needs ${od.args === 1 ? 'an argument' : `${od.args} arguments`}`);
+          if (od.args === 1) o.values = [texts[k++]];
+          else if (od.args > 0) {
+            o.values = [];
+            for (let a = 0; a < od.args; a++) o.values.push(texts[k++]);
+          } else o.values = [];
         } else {
+          o.values = [];
           while (isValueToken(tok, k)) o.values.push(texts[k++]);
         }
         exts[owner].options.push(o);
@@ -1337,16 +1351,17 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
     if (c === 109 /* m */) {
       if (invert) return err(env, tok, invertAt, '`!` cannot negate `-m`; put it before the match option');
       if (k + 1 >= n) return err(env, tok, k, '`-m` needs a match name');
-      const name = texts[k + 1];
-      const d = MATCH_BY_NAME.get(name);
+      const given = texts[k + 1];
+      const d = MATCH_BY_NAME.get(given);
+      const name = d ? d.name : given;
       const m: XtMatch = { name, options: [], known: d !== undefined, raw: '' };
       if (!d) env.sink.warn('unknown-match', env.line, `match \`${clip(name)}\` is not one meshtrace understands; it is kept verbatim and the rule is treated as not matching it`, tok.starts[k + 1] + 1, tok.ends[k + 1] + 1);
       spec.matches.push(m);
-      exts.push(m);
-      defs.push(d);
-      rawStart.push(tok.starts[k]);
-      rawEnd.push(tok.ends[k + 1]);
-      cur = exts.length - 1;
+      exts[ne] = m;
+      defs[ne] = d;
+      rawStart[ne] = tok.starts[k];
+      rawEnd[ne] = tok.ends[k + 1];
+      cur = ne++;
       k += 2;
       continue;
     }
@@ -1354,20 +1369,21 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
       if (invert) return err(env, tok, invertAt, '`!` cannot negate a target');
       if (targetIdx >= 0) return err(env, tok, k, 'a rule has only one target (`-j`/`-g`)');
       if (k + 1 >= n) return err(env, tok, k, `\`${t}\` needs a target name`);
-      const name = texts[k + 1];
+      const given = texts[k + 1];
       const isGoto = c === 103;
-      const d = isGoto ? undefined : TARGET_BY_NAME.get(name);
+      const d = isGoto ? undefined : TARGET_BY_NAME.get(given);
+      const name = d ? d.name : given;
       const chain = isGoto || (!d && !OTHER_TARGETS.has(name));
       const x: XtTarget = { name, options: [], goto: isGoto, known: d !== undefined || chain, raw: '' };
       if (!d && !chain) {
         env.sink.warn('unknown-target', env.line, `target \`${clip(name)}\` is not one meshtrace understands; it is kept verbatim`, tok.starts[k + 1] + 1, tok.ends[k + 1] + 1);
       }
       spec.target = x;
-      exts.push(x);
-      defs.push(d);
-      rawStart.push(tok.starts[k]);
-      rawEnd.push(tok.ends[k + 1]);
-      targetIdx = cur = exts.length - 1;
+      exts[ne] = x;
+      defs[ne] = d;
+      rawStart[ne] = tok.starts[k];
+      rawEnd[ne] = tok.ends[k + 1];
+      targetIdx = cur = ne++;
       targetStart = tok.starts[k + 1];
       targetEnd = tok.ends[k + 1];
       chainTarget = chain;
@@ -1396,7 +1412,7 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
     x.known = false;
     env.sink.warn('unknown-target', env.line, `target \`${clip(x.name)}\` has options, so it is an extension meshtrace does not understand; it is kept verbatim`, targetStart + 1, targetEnd + 1);
   }
-  for (let m = 0; m < exts.length; m++) {
+  for (let m = 0; m < ne; m++) {
     const x = exts[m];
     x.raw = line.slice(rawStart[m], rawEnd[m]);
     const d = defs[m];
@@ -1407,10 +1423,10 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
       env.sink.warn('bad-value', env.line, `${msg}; \`${x.name}\` is kept unread`, rawStart[m] + 1, rawEnd[m] + 1);
     }
   }
-  exts.length = 0;
-  defs.length = 0;
-  rawStart.length = 0;
-  rawEnd.length = 0;
+  for (let m = 0; m < ne; m++) {
+    exts[m] = EMPTY_EXT;
+    defs[m] = undefined;
+  }
   return { spec, counters, targetStart, targetEnd, chainTarget };
 }
 

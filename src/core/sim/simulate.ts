@@ -69,8 +69,14 @@ const MAX_HOPS = 48;
 
 function clone(f: Flow): Flow {
   const conns = new Map<string, Conn>();
-  for (const [k, v] of f.conns) conns.set(k, { ...v, orig: { ...v.orig }, reply: v.reply ? { ...v.reply } : undefined });
-  return { prob: f.prob, steps: [...f.steps], pkt: { ...f.pkt }, conns, dir: f.dir, hops: f.hops, ct: f.ct ? { ...f.ct } : undefined };
+  let ctConn: Conn | undefined;
+  for (const [k, v] of f.conns) {
+    const c = { ...v, orig: { ...v.orig }, reply: v.reply ? { ...v.reply } : undefined };
+    conns.set(k, c);
+    // The current conntrack entry must be the branch's own copy, not the parent's.
+    if (f.ct?.conn === v) ctConn = c;
+  }
+  return { prob: f.prob, steps: [...f.steps], pkt: { ...f.pkt }, conns, dir: f.dir, hops: f.hops, ct: f.ct ? { state: f.ct.state, conn: ctConn ?? f.ct.conn } : undefined };
 }
 
 /** Traces a query through a model. */
@@ -489,6 +495,18 @@ class Sim {
       ends.push(...n.ends);
       for (const h of n.go) {
         this.confirm(s, h);
+        const sandbox = s.ns.role === 'ingress-sbox' || s.ns.role === 'lb' || s.ns.role === 'overlay';
+        if (sandbox && h.dir === 'ORIGINAL' && h.pkt.proto !== 'icmp') {
+          // Docker's sandboxes run no process: a connection that IPVS did not take finds no socket,
+          // and the kernel answers RST (tcp) or ICMP port unreachable (udp).
+          const svcs = (s.ns.ipvs?.services ?? []).map((x) => (x.proto === 'fwm' ? `FWM ${x.fwmark} (0x${(x.fwmark ?? 0).toString(16)})` : `${x.proto.toUpperCase()} ${x.addr}:${x.port}`));
+          const why = svcs.length
+            ? `no IPVS service took it: the packet's mark is ${hex(h.pkt.mark)} and the services here are ${svcs.join(', ')}${h.pkt.mark === 0 ? `; a mangle MARK rule for ${h.pkt.proto}/${h.pkt.dport} is missing in ${s.ns.name}` : ''}`
+            : `${s.ns.name} has no IPVS service${s.ns.ipvs ? '' : ' (no ipvsadm dump in the capture)'}`;
+          this.step(h, s, { kind: 'drop', action: `no socket in ${s.ns.name}`, note: why });
+          ends.push(...this.end(h, s, 'rejected', `reached ${s.ns.name}, where nothing listens: ${why}`));
+          continue;
+        }
         this.step(h, s, { kind: 'deliver', action: `delivered to ${ip4str(h.pkt.dst)}${h.pkt.dport !== undefined ? `:${h.pkt.dport}` : ''}`, note: 'a local address of this namespace: a socket listening there receives it' });
         ends.push(...this.end(h, s, 'delivered', 'delivered to a local address of the namespace'));
       }
@@ -656,6 +674,7 @@ class Sim {
       const ps = peer ? this.w.ns.get(peer.namespaceId) : undefined;
       if (peer && ps) {
         this.step(f, s, { kind: 'link', action: `veth ${i.name} → ${ps.ns.name}/${peer.name}`, packet: this.view(f.pkt, undefined, i.name) });
+        this.scrub(f, s, ps);
         return this.receive(ps, peer.name, f, nexthop);
       }
     }
@@ -669,6 +688,7 @@ class Sim {
       const os = this.w.ns.get(other.nsId);
       if (os) {
         this.step(f, s, { kind: 'link', action: `out of ${oif ?? '?'} to node ${other.node} (${ip4str(nexthop)} on ${other.iface})`, packet: this.view(f.pkt, undefined, oif) });
+        this.scrub(f, s, os);
         return this.receive(os, other.iface, f, nexthop);
       }
     }
@@ -765,6 +785,7 @@ class Sim {
       const ps = peer ? this.w.ns.get(peer.namespaceId) : undefined;
       if (peer && ps) {
         this.step(f, s, { kind: 'link', action: `veth ${port.name} → ${ps.ns.name}/${peer.name}` });
+        this.scrub(f, s, ps);
         return this.receive(ps, peer.name, f, nexthop);
       }
     }
@@ -867,7 +888,13 @@ class Sim {
         return this.end(f, s, worst?.verdict === 'rejected' ? 'rejected' : 'dropped', `the VXLAN underlay packet to ${ip4str(r.vtep)}:${port} did not arrive: ${worst?.reason ?? 'no path'}`);
       }
     }
+    this.scrub(f, s, rs);
     return this.receive(rs, r.iface.name, f, nexthop);
+  }
+
+  /** Crossing into another namespace clears the skb mark (skb_scrub_packet with xnet, net/core/skbuff.c). */
+  private scrub(f: Flow, from: SimNs, to: SimNs): void {
+    if (from.ns.id !== to.ns.id) f.pkt.mark = 0;
   }
 
   // ---------------------------------------------------------------- replies
