@@ -60,6 +60,24 @@ const PREFERENCE: Partial<Record<DumpKind, number>> = {
 /** File names that announce a dump kind; content that is not that kind then earns a warning. */
 const DUMPISH_NAME = /(iptables|ipvs|ip-?addr|ip-?route|ip-?rule|fdb|neigh|sysctl|nft|network-inspect|service-inspect|rules\.v[46])/i;
 
+/** The kind a conventional file name announces (`iptables-save.txt`, `ip-route.json`, `ipvsadm-S.txt` …). */
+function kindFromName(name: string): DumpKind | undefined {
+  const n = name.toLowerCase();
+  const json = n.endsWith('.json');
+  if (/^ip6?tables-save|^rules\.v[46]$/.test(n)) return 'iptables-save';
+  if (/^ip6?tables-s[-_.]/.test(n)) return 'iptables-S';
+  if (/^ip6?tables-l[-_.]/.test(n)) return 'iptables-L';
+  if (/^ipvsadm/.test(n)) return 'ipvsadm';
+  if (/^ip-?addr|^ip-?link/.test(n)) return json ? 'ip-addr-json' : 'ip-addr';
+  if (/^ip-?route/.test(n)) return json ? 'ip-route-json' : 'ip-route';
+  if (/^ip-?rule/.test(n)) return json ? 'ip-rule-json' : 'ip-rule';
+  if (/^(bridge-)?fdb/.test(n)) return json ? 'bridge-fdb-json' : 'bridge-fdb';
+  if (/^ip-?neigh/.test(n)) return json ? 'ip-neigh-json' : 'ip-neigh';
+  if (/^sysctl/.test(n)) return 'sysctl';
+  if (/^nft/.test(n)) return 'nft';
+  return undefined;
+}
+
 /** Builds the model. Never throws on any input text. */
 export function buildModel(files: DumpFile[]): Model {
   const problems: Problem[] = [];
@@ -119,6 +137,10 @@ export function buildModel(files: DumpFile[]): Model {
       } else {
         sink.info('not-a-dump', firstLine, `${det.reason ?? 'not a dump'}; ignored`);
       }
+    }
+    const named = kindFromName(f.path.split('/').pop() ?? '');
+    if (det.kind && named && FAMILY[named] !== FAMILY[det.kind] && !f.cmd) {
+      sink.warn('kind-mismatch', firstLine, `the file name suggests ${named} output, but the content is ${det.kind}; read as ${det.kind}`);
     }
     problems.push(...sink.problems);
     if (!det.kind) continue;
