@@ -4,11 +4,20 @@
  */
 import * as ipaddr from 'ipaddr.js';
 
-/** Parses a dotted IPv4 address to an unsigned 32-bit integer, or undefined. */
+const memo = new Map<string, number | undefined>();
+
+/** Parses a dotted IPv4 address to an unsigned 32-bit integer, or undefined. Memoised: the simulator asks for the same few addresses over and over. */
 export function ip4(s: string): number | undefined {
-  if (!ipaddr.IPv4.isValidFourPartDecimal(s)) return undefined;
-  const b = ipaddr.IPv4.parse(s).octets;
-  return ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
+  const hit = memo.get(s);
+  if (hit !== undefined || memo.has(s)) return hit;
+  let v: number | undefined;
+  if (ipaddr.IPv4.isValidFourPartDecimal(s)) {
+    const b = ipaddr.IPv4.parse(s).octets;
+    v = ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
+  }
+  if (memo.size > 100000) memo.clear();
+  memo.set(s, v);
+  return v;
 }
 
 /** Formats an unsigned 32-bit integer as a dotted IPv4 address. */

@@ -464,12 +464,12 @@ class Sim {
       }
     }
     if (r.type === 'local' || r.type === 'broadcast') return this.localIn(s, iif, f);
-    const fwd = this.w.sysctl(s, 'net.ipv4.ip_forward', '0');
-    const fwdAll = this.w.sysctl(s, 'net.ipv4.conf.all.forwarding', fwd.value);
-    if (fwd.value !== '1' && fwdAll.value !== '1') {
-      this.step(f, s, { kind: 'drop', action: 'ip_forward=0', note: `the packet is not for this namespace and forwarding is off${fwd.captured ? '' : ' (net.ipv4.ip_forward not captured: the kernel default 0 is assumed)'}` });
+    const fwd = this.w.ipForward(s);
+    if (!fwd.on) {
+      this.step(f, s, { kind: 'drop', action: 'ip_forward=0', note: `the packet is not for this namespace and forwarding is off (${fwd.why})` });
       return this.end(f, s, 'dropped', `not forwarded: net.ipv4.ip_forward=0 in ${s.ns.id}`);
     }
+    if (!fwd.captured) this.step(f, s, { kind: 'note', action: 'forwarding on', note: fwd.why });
     const oif = r.oif;
     const out = this.chains(s, f, [['mangle', 'FORWARD'], ['filter', 'FORWARD'], ['security', 'FORWARD']], { iif, oif }, () => undefined);
     const ends = [...out.ends];
@@ -589,6 +589,15 @@ class Sim {
         before,
         note: `probability ${round(ch.p)} (${sched}); ${d.forward === 'Masq' ? 'destination rewritten (port 0 keeps the packet\'s port); the packet leaves through LOCAL_OUT and POSTROUTING (ip_vs_nat_xmit)' : 'sent on unchanged to the real server'}`,
       });
+      // net.ipv4.vs.conntrack=0 (the kernel default) leaves IPVS traffic out of conntrack, so no
+      // POSTROUTING NAT applies to it (ip_vs_xmit.c ip_vs_send_or_cont → ip_vs_notrack). Docker
+      // writes 1 together with its `-m ipvs` SNAT rule (service_linux.go configureFWMark).
+      const vsct = s.ns.sysctls['net.ipv4.vs.conntrack'];
+      if (vsct?.value === '0' && g.ct?.conn) {
+        g.ct.conn.untracked = true;
+        g.ct.state = 'UNTRACKED';
+        this.step(g, s, { kind: 'conntrack', action: 'IPVS traffic not tracked', note: `net.ipv4.vs.conntrack=0 (${vsct.source.file}:${vsct.source.line}): no NAT rule applies to it after IPVS` });
+      }
       // ip_vs_xmit.c: the rewritten packet is routed and sent through NF_INET_LOCAL_OUT, then POSTROUTING.
       const r = this.route(s, g.pkt.dst, { mark: g.pkt.mark, iif: 'lo' });
       this.routeStep(g, s, r, 'IPVS re-route');

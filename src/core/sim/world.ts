@@ -144,6 +144,24 @@ export class World {
     return e ? { value: e.value, captured: true, source: e.source } : { value: dflt, captured: false };
   }
 
+  /**
+   * Whether a namespace forwards IPv4. Captured sysctls decide. Otherwise: Docker turns forwarding
+   * on in the host namespace when it sets up its bridges (moby drivers/bridge/setup_ip_forwarding.go),
+   * so a host with Docker's chains is taken as forwarding; and a new namespace copies init_net's
+   * settings when it is made (net/ipv4/devinet.c devinet_init_net, devconf_inherit_init_net=0), so
+   * the other namespaces of a node take the host's value. Else the kernel default, 0.
+   */
+  ipForward(s: SimNs): { on: boolean; captured: boolean; why: string } {
+    const own = s.ns.sysctls['net.ipv4.ip_forward'] ?? s.ns.sysctls['net.ipv4.conf.all.forwarding'];
+    if (own) return { on: own.value === '1', captured: true, why: `net.ipv4.ip_forward=${own.value} (${own.source.file}:${own.source.line})` };
+    const host = this.ns.get(`${s.ns.node}/host`);
+    const hostOwn = host?.ns.sysctls['net.ipv4.ip_forward'] ?? host?.ns.sysctls['net.ipv4.conf.all.forwarding'];
+    if (host && host !== s && hostOwn) return { on: hostOwn.value === '1', captured: false, why: `not captured here; a namespace inherits the host's net.ipv4.ip_forward=${hostOwn.value} when it is created` };
+    const docker = (x: SimNs | undefined): boolean => !!x?.ns.iptables?.tables.some((t) => t.chains.some((c) => /^DOCKER(-FORWARD|-USER|-INGRESS|-ISOLATION-STAGE-1)?$/.test(c.name)));
+    if (docker(host ?? s)) return { on: true, captured: false, why: 'net.ipv4.ip_forward not captured; Docker enables it on the host when it sets up its bridges, and namespaces inherit it' };
+    return { on: false, captured: false, why: 'net.ipv4.ip_forward not captured: the kernel default 0 is assumed' };
+  }
+
   /** addrtype as xt_addrtype sees it (inet_addr_type_table on the main/local tables). */
   addrType(s: SimNs, addr: number, iface?: string): string {
     if (addr === 0xffffffff) return 'BROADCAST';
