@@ -400,13 +400,16 @@ export function parseAddress(text: string, invert: boolean): AddrParse {
   return { addr, family: 'ipv4' };
 }
 
+/** A DNS-style name with at least one letter (so `300.1.1.1` is a bad address, not a name). */
 function isHostName(s: string): boolean {
+  let letter = false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 46 || c === 95;
-    if (!ok) return false;
+    const alpha = (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+    if (!alpha && !(c >= 48 && c <= 57) && c !== 45 && c !== 46 && c !== 95) return false;
+    letter = letter || alpha;
   }
-  return true;
+  return letter;
 }
 
 /** Reads `-i`/`-o` text; empty and `+` match every interface and are omitted (`save_iface`). */
@@ -472,6 +475,8 @@ export interface ExtDef {
   canon?: (x: XtMatch | XtTarget, family: 'ipv4' | 'ipv6') => string | undefined;
   /** Option name (and alias) → index in `opts`. */
   index: Map<string, number>;
+  /** The same keyed by the argument as written (`--dport`), so no substring is made per option. */
+  dashIndex: Map<string, number>;
 }
 
 function def(name: string, target: boolean, opts: (string | [string, number, ...string[]])[], canon?: ExtDef['canon']): ExtDef {
@@ -481,11 +486,14 @@ function def(name: string, target: boolean, opts: (string | [string, number, ...
     else list.push({ name: o[0], args: o[1], aliases: o.slice(2) as string[] });
   }
   const index = new Map<string, number>();
+  const dashIndex = new Map<string, number>();
   list.forEach((o, i) => {
-    index.set(o.name, i);
-    for (const a of o.aliases ?? []) index.set(a, i);
+    for (const n of [o.name, ...(o.aliases ?? [])]) {
+      index.set(n, i);
+      dashIndex.set('--' + n, i);
+    }
   });
-  return { name, target, opts: list, canon, index };
+  return { name, target, opts: list, canon, index, dashIndex };
 }
 
 function findOpt(x: { options: XtOption[] }, name: string): XtOption | undefined {
@@ -1168,10 +1176,11 @@ export function canonicalizeExt(x: XtMatch | XtTarget, d: ExtDef, family: 'ipv4'
   return msg;
 }
 
-/** Looks up an option of an extension: exact, alias, or a unique prefix (getopt_long). */
-function lookupOpt(d: ExtDef, name: string): OptDef | undefined {
-  const k = d.index.get(name);
+/** Looks up an option (`--name` as written) of an extension: exact, alias, or a unique prefix (getopt_long). */
+function lookupOpt(d: ExtDef, arg: string): OptDef | undefined {
+  const k = d.dashIndex.get(arg);
   if (k !== undefined) return d.opts[k];
+  const name = arg.slice(2);
   if (name.length < 2) return undefined;
   let found: OptDef | undefined;
   for (const o of d.opts) {
@@ -1270,8 +1279,7 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
       return err(env, tok, k, `unexpected \`${clip(t)}\`: expected an option such as -p, -m or -j`);
     }
     if (t.charCodeAt(1) === 45) {
-      const long = t.slice(2);
-      const top = TOP_LONG[long];
+      const top = TOP_LONG.get(t);
       if (top !== undefined) {
         k = topOption(top, tok, k, env, spec, invert);
         if (k < 0) return null;
@@ -1280,14 +1288,14 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
         let owner = -1;
         let od: OptDef | undefined;
         if (cur >= 0 && defs[cur]) {
-          od = lookupOpt(defs[cur] as ExtDef, long);
+          od = lookupOpt(defs[cur] as ExtDef, t);
           if (od) owner = cur;
         }
         if (owner < 0) {
           for (let m = ne - 1; m >= 0; m--) {
             const d = defs[m];
             if (m === cur || !d) continue;
-            const o = d.index.get(long);
+            const o = d.dashIndex.get(t);
             if (o !== undefined) {
               owner = m;
               od = d.opts[o];
@@ -1298,7 +1306,7 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
         if (owner < 0 && spec.proto && !spec.proto.invert) {
           const pm = PROTO_MATCH[spec.proto.name];
           const d = pm ? MATCH_BY_NAME.get(pm) : undefined;
-          const o = d ? d.index.get(long) : undefined;
+          const o = d ? d.dashIndex.get(t) : undefined;
           if (d && o !== undefined) {
             // libxtables loads the protocol's match for its options (-p tcp --dport 80).
             const m: XtMatch = { name: d.name, options: [], known: true, raw: '' };
@@ -1321,7 +1329,7 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
             defs[cur] = undefined;
           }
         }
-        const o: XtOption = { name: od ? od.name : long, values: EMPTY, invert };
+        const o: XtOption = { name: od ? od.name : t.slice(2), values: EMPTY, invert };
         k++;
         // The pre-1.4.3 form puts `!` after the option (`--dst-type ! LOCAL`).
         if (k + 1 < n && !tok.quoted[k] && texts[k] === '!' && (od ? od.args > 0 : isValueToken(tok, k + 1))) {
@@ -1416,13 +1424,18 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
     const x = exts[m];
     x.raw = line.slice(rawStart[m], rawEnd[m]);
     const d = defs[m];
-    if (!d || !x.known) continue;
-    const msg = canonicalizeExt(x, d, env.family);
-    if (msg) {
-      x.known = false;
-      env.sink.warn('bad-value', env.line, `${msg}; \`${x.name}\` is kept unread`, rawStart[m] + 1, rawEnd[m] + 1);
+    if (d && x.known) {
+      const msg = canonicalizeExt(x, d, env.family);
+      if (msg) {
+        x.known = false;
+        env.sink.warn('bad-value', env.line, `${msg}; \`${x.name}\` is kept unread`, rawStart[m] + 1, rawEnd[m] + 1);
+      }
     }
+    // Arrays grown by push keep spare capacity (17 slots after the first push); the model is
+    // kept for long and can be huge, so store exact-size copies.
+    x.options = x.options.length === 0 ? [] : x.options.slice();
   }
+  spec.matches = spec.matches.length === 0 ? [] : spec.matches.slice();
   for (let m = 0; m < ne; m++) {
     exts[m] = EMPTY_EXT;
     defs[m] = undefined;
@@ -1442,10 +1455,10 @@ const enum Top {
 const TOP_SHORT: Readonly<Record<number, Top>> = {
   115: Top.Src, 100: Top.Dst, 105: Top.In, 111: Top.Out, 112: Top.Proto, 102: Top.Frag,
 };
-const TOP_LONG: Readonly<Record<string, Top>> = {
-  source: Top.Src, src: Top.Src, destination: Top.Dst, dst: Top.Dst, 'in-interface': Top.In,
-  'out-interface': Top.Out, protocol: Top.Proto, fragment: Top.Frag,
-};
+const TOP_LONG: ReadonlyMap<string, Top> = new Map([
+  ['--source', Top.Src], ['--src', Top.Src], ['--destination', Top.Dst], ['--dst', Top.Dst],
+  ['--in-interface', Top.In], ['--out-interface', Top.Out], ['--protocol', Top.Proto], ['--fragment', Top.Frag],
+]);
 
 /** Reads one of -s -d -i -o -p -f at token k; returns the next index or -1 after an error. */
 function topOption(top: Top, tok: RuleTokens, k: number, env: RuleEnv, spec: RuleSpec, invertIn: boolean): number {

@@ -295,12 +295,21 @@ function readMatch(v6: boolean): XtMatch | undefined {
     case '/*': {
       if (neg) return undefined;
       // libxt_comment.c: ` /* %s */`; the comment itself may hold anything.
+      // It ends at the first ` */` after which the text goes on with something printable
+      // (another match, the target's part, or the end), so ` */ ` inside a comment is kept.
       skipWs();
       let e = P + 2;
       for (;;) {
         e = S.indexOf(' */', e);
         if (e < 0) return undefined;
-        if (e + 3 >= S.length || S.charCodeAt(e + 3) === 32) break;
+        if (e + 3 >= S.length) break;
+        if (S.charCodeAt(e + 3) === 32) {
+          const save = P;
+          P = e + 3;
+          const after = peek();
+          P = save;
+          if (after.length === 0 || startsPrint(after)) break;
+        }
         e++;
       }
       const text = e >= P + 3 ? S.slice(P + 3, e) : '';
@@ -585,6 +594,20 @@ function readMatch(v6: boolean): XtMatch | undefined {
   return { name, options, known: true, raw: S.slice(start, P).trim() };
 }
 
+/** Whether a word can begin a match's or a target's printed text. */
+function startsPrint(w: string): boolean {
+  if (PRINT_LEADS.has(w) || CT_KEYS.has(w) || IPVS_KEYS.has(w) || w.startsWith('to:')) return true;
+  for (const k in TARGET_LEADS) if (TARGET_LEADS[k].indexOf(w) >= 0) return true;
+  return false;
+}
+
+/** First words of the match prints `readMatch` knows. */
+const PRINT_LEADS = new Set([
+  '!', 'tcp', 'udp', 'sctp', 'icmp', 'icmptype', 'ipv6-icmp', 'ipv6-icmptype', 'multiport', 'ADDRTYPE', '/*', 'mark', 'MARK',
+  'connmark', 'CONNMARK', 'statistic', 'PHYSDEV', 'limit:', 'owner', 'incl.', 'PKTTYPE', 'source', 'destination', 'recent:',
+  'match-set', 'helper', 'MAC', 'length', 'UNKNOWN',
+]);
+
 // ---------------------------------------------------------------------------------------------
 // Targets
 // ---------------------------------------------------------------------------------------------
@@ -626,15 +649,17 @@ function readTarget(name: string, options: XtOption[]): boolean {
         if (w.length === 0) return true;
         take();
         if (w.startsWith('to:') && (name === 'DNAT' || name === 'SNAT')) options.push(opt(name === 'DNAT' ? 'to-destination' : 'to-source', [w.slice(3)]));
-        else if (w === 'masq' && name === 'MASQUERADE' && take() === 'ports:') options.push(opt('to-ports', [take()]));
-        else if (w === 'redir' && name === 'REDIRECT' && take() === 'ports') options.push(opt('to-ports', [take()]));
+        else if (w === 'masq' && name === 'MASQUERADE' && take() === 'ports:' && peek().length > 0) options.push(opt('to-ports', [take()]));
+        else if (w === 'redir' && name === 'REDIRECT' && take() === 'ports' && peek().length > 0) options.push(opt('to-ports', [take()]));
         else if (w === 'random' || w === 'random-fully' || w === 'persistent') options.push(opt(w, []));
         else return false;
       }
     }
     case 'REJECT': {
       if (take() !== 'reject-with') return false;
-      options.push(opt('reject-with', [take()]));
+      const v = take();
+      if (v.length === 0) return false;
+      options.push(opt('reject-with', [v]));
       return peek().length === 0;
     }
     case 'MARK': {
@@ -744,7 +769,7 @@ function readTarget(name: string, options: XtOption[]): boolean {
       if (w === 'clamp') {
         if (take() !== 'to' || take() !== 'PMTU') return false;
         options.push(opt('clamp-mss-to-pmtu', []));
-      } else if (w === 'set') options.push(opt('set-mss', [take()]));
+      } else if (w === 'set' && isDigits(peek())) options.push(opt('set-mss', [take()]));
       else return false;
       return peek().length === 0;
     }
@@ -756,7 +781,7 @@ function readTarget(name: string, options: XtOption[]): boolean {
         if (k.length === 0) return true;
         take();
         if (k === 'notrack') options.push(opt('notrack', []));
-        else if (k === 'helper' || k === 'timeout' || k === 'ctevents' || k === 'expevents' || k === 'zone' || k === 'zone-orig' || k === 'zone-reply') options.push(opt(k, [take()]));
+        else if ((k === 'helper' || k === 'timeout' || k === 'ctevents' || k === 'expevents' || k === 'zone' || k === 'zone-orig' || k === 'zone-reply') && peek().length > 0) options.push(opt(k, [take()]));
         else return false;
       }
     }
@@ -796,11 +821,11 @@ function readCount(w: string): { n: number; approx: boolean } | undefined {
 }
 
 /** Reads `-L` address text: `0.0.0.0/0` is absent, a bare address is /32, `!` inverts. */
-function listAddr(w: string): { addr?: AddrMatch; v6: boolean; error?: string } {
+function listAddr(w: string): { addr?: AddrMatch; v6: boolean; error?: string; name?: boolean } {
   const [v, inv] = bang(w);
   if (v === 'anywhere') return { addr: inv ? { addr: '0.0.0.0', prefixLen: 0, invert: true } : undefined, v6: false };
   const p = parseAddress(v, inv);
-  return { addr: p.addr, v6: p.family === 'ipv6', error: p.error };
+  return { addr: p.addr, v6: p.family === 'ipv6', error: p.error, name: p.name };
 }
 
 /**
@@ -1066,10 +1091,12 @@ function readRow(raw: string, lineNo: number, cols: Columns, chain: Chain, file:
   const sw = next();
   const s = listAddr(sw);
   if (s.error) return badRow(sink, lineNo, `source column: ${s.error}`);
+  if (s.name) sink.warn('host-name', lineNo, `\`${clip(sw)}\` is a name, not an address (listing taken without -n?); meshtrace cannot resolve it`, ws + 1, we + 1);
   const dw = next();
   if (dw.length === 0) return badRow(sink, lineNo, 'the row ends early: expected the destination column');
   const d = listAddr(dw);
   if (d.error) return badRow(sink, lineNo, `destination column: ${d.error}`);
+  if (d.name) sink.warn('host-name', lineNo, `\`${clip(dw)}\` is a name, not an address (listing taken without -n?); meshtrace cannot resolve it`, ws + 1, we + 1);
   if (s.addr) spec.src = s.addr;
   if (d.addr) spec.dst = d.addr;
   const family: 'ipv4' | 'ipv6' = s.v6 || d.v6 ? 'ipv6' : 'ipv4';
@@ -1084,7 +1111,6 @@ function readRow(raw: string, lineNo: number, cols: Columns, chain: Chain, file:
     isGoto = true;
   }
   const v6 = family === 'ipv6';
-  let matchEnd = P;
   for (;;) {
     skipWs();
     if (P >= S.length) break;
@@ -1105,7 +1131,6 @@ function readRow(raw: string, lineNo: number, cols: Columns, chain: Chain, file:
       sink.warn('unknown-match', lineNo, `match \`${clip(m.name)}\` is unknown to iptables itself here; kept verbatim`, restStart + save + 1, restStart + P + 1);
     }
     spec.matches.push(m);
-    matchEnd = P;
   }
   skipWs();
   const tailStart = P;
@@ -1115,19 +1140,25 @@ function readRow(raw: string, lineNo: number, cols: Columns, chain: Chain, file:
     chainTarget = isGoto || (!td && !isTargetExtension(targetName));
     const t: XtTarget = { name: targetName, options: [], goto: isGoto, known: td !== undefined || chainTarget, raw: '' };
     spec.target = t;
-    const ok = readTarget(chainTarget ? '' : targetName, t.options);
-    if (ok) {
-      t.raw = S.slice(tailStart).trim();
+    const rest = S.slice(tailStart).trim();
+    const unknownTarget = !td && !chainTarget;
+    if (unknownTarget) {
+      // Its print cannot be told from unknown match text before it: all of it stays verbatim.
+      t.known = false;
+      t.raw = rest;
+      sink.warn('unknown-target', lineNo, `target \`${clip(targetName)}\` is not one meshtrace understands; it is kept verbatim${rest ? ` with \`${clip(rest)}\`` : ''}`, targetStart + 1, targetEnd + 1);
+    } else if (readTarget(chainTarget ? '' : targetName, t.options)) {
+      t.raw = rest;
     } else {
       // Some text before the target's own print was not read: find where the target's part starts.
       t.options = [];
-      P = tailStart;
       const leads = chainTarget ? [] : (TARGET_LEADS[targetName] ?? []);
       let found = -1;
       for (let at = S.length; at > tailStart && found < 0; ) {
         at = S.lastIndexOf(' ', at - 1);
         if (at < tailStart) break;
-        const w = S.slice(at + 1, S.indexOf(' ', at + 1) < 0 ? S.length : S.indexOf(' ', at + 1));
+        const sp = S.indexOf(' ', at + 1);
+        const w = S.slice(at + 1, sp < 0 ? S.length : sp);
         if (leads.indexOf(w) < 0 && !(w.startsWith('to:') && leads.indexOf('to:') >= 0)) continue;
         P = at + 1;
         const trial: XtOption[] = [];
@@ -1136,18 +1167,22 @@ function readRow(raw: string, lineNo: number, cols: Columns, chain: Chain, file:
           t.options = trial;
         }
       }
-      const unreadEnd = found >= 0 ? found : S.length;
-      const unread = S.slice(tailStart, unreadEnd).trim();
-      if (found >= 0) t.raw = S.slice(found).trim();
-      else if (!chainTarget && td && (TARGET_LEADS[targetName] ?? []).length > 0) {
+      let unreadEnd = S.length;
+      if (found >= 0) {
+        unreadEnd = found;
+        t.raw = S.slice(found).trim();
+      } else if (leads.length > 0) {
+        // The target prints something, but not this: keep the whole text with the target.
         t.known = false;
-        t.raw = S.slice(tailStart).trim();
+        t.raw = rest;
+        unreadEnd = tailStart;
       }
-      if (unread.length > 0 && !(found < 0 && t.known === false)) {
+      const unread = S.slice(tailStart, unreadEnd).trim();
+      if (unread.length > 0) {
         const sp = unread.indexOf(' ');
         spec.matches.push({ name: sp > 0 ? unread.slice(0, sp) : unread, options: [], known: false, raw: unread });
       }
-      sink.warn('unread-text', lineNo, `cannot read \`${clip(unread || S.slice(tailStart).trim())}\` (not the print of a match or target meshtrace knows); kept verbatim`, restStart + tailStart + 1, restStart + (unreadEnd > tailStart ? unreadEnd : S.length) + 1);
+      sink.warn('unread-text', lineNo, `cannot read \`${clip(unread || rest)}\` (not the print of a match or target meshtrace knows); kept verbatim`, restStart + tailStart + 1, restStart + S.length + 1);
     }
     if (t.known && td) {
       const msg = canonicalizeExt(t, td, family);
@@ -1155,9 +1190,6 @@ function readRow(raw: string, lineNo: number, cols: Columns, chain: Chain, file:
         t.known = false;
         sink.warn('bad-value', lineNo, `${msg}; \`${t.name}\` is kept unread`, targetStart + 1, targetEnd + 1);
       }
-    } else if (!td && !chainTarget) {
-      t.known = false;
-      sink.warn('unknown-target', lineNo, `target \`${clip(targetName)}\` is not one meshtrace understands; it is kept verbatim`, targetStart + 1, targetEnd + 1);
     }
   } else if (tailStart < S.length) {
     const unread = S.slice(tailStart).trim();
@@ -1165,7 +1197,6 @@ function readRow(raw: string, lineNo: number, cols: Columns, chain: Chain, file:
     spec.matches.push({ name: sp > 0 ? unread.slice(0, sp) : unread, options: [], known: false, raw: unread });
     sink.warn('unread-text', lineNo, `cannot read \`${clip(unread)}\` (not the print of a match meshtrace knows); kept verbatim`, restStart + tailStart + 1, raw.length + 1);
   }
-  void matchEnd;
   const rule: Rule = {
     id: '',
     table: 'filter',
@@ -1177,29 +1208,4 @@ function readRow(raw: string, lineNo: number, cols: Columns, chain: Chain, file:
   };
   if (counters) rule.counters = counters;
   return { rule, chainTarget, targetStart, targetEnd, sawV6: family === 'ipv6' };
-}
-
-/** Exposed for tests: reads a `-L` extension text into matches and a target's options. */
-export function readListExtensions(text: string, targetName: string, family: 'ipv4' | 'ipv6' = 'ipv4'): { matches: XtMatch[]; options: XtOption[]; ok: boolean } {
-  S = text;
-  P = 0;
-  const matches: XtMatch[] = [];
-  for (;;) {
-    skipWs();
-    if (P >= S.length) break;
-    const save = P;
-    const m = readMatch(family === 'ipv6');
-    if (!m) {
-      P = save;
-      break;
-    }
-    const dm = MATCH_BY_NAME.get(m.name);
-    if (dm && m.known) canonicalizeExt(m, dm, family);
-    matches.push(m);
-  }
-  const t: XtTarget = { name: targetName, options: [], goto: false, known: true, raw: '' };
-  const ok = readTarget(targetName, t.options);
-  const td = TARGET_BY_NAME.get(targetName);
-  if (td) canonicalizeExt(t, td, family);
-  return { matches, options: t.options, ok };
 }

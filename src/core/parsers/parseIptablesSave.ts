@@ -12,14 +12,6 @@ import { RuleTokens, buildRuleSpec, clip, isBuiltinChain, isTableName, tokenizeR
 /** How many unreadable lines are reported one by one before a summary. */
 const MAX_LINE_ERRORS = 20;
 
-interface PendingJump {
-  rule: Rule;
-  name: string;
-  line: number;
-  start: number;
-  end: number;
-}
-
 /** Reads `[PKTS:BYTES]` at `at` (which holds `[`); returns counters and the index after `]`. */
 export function readBracketCounters(s: string, at: number): { counters?: Counters; next: number } | undefined {
   const close = s.indexOf(']', at);
@@ -71,7 +63,9 @@ export function parseIptablesSave(text: string, opts: ParseOptions = {}): ParseR
   let table: Table | undefined; // the table rules go to (undefined after COMMIT)
   let open: Table | undefined; // the table whose block we are in (for the missing-COMMIT check)
   let chains = new Map<string, Chain>();
-  let jumps: PendingJump[] = [];
+  // Rules that jump to a chain, checked when the table ends (parallel arrays: one entry per rule).
+  let jumpRules: Rule[] = [];
+  let jumpCols: number[] = [];
   let inBlock = false; // between `*table` and `# Completed on`
   let skipping = false; // inside a block of an unknown table
   let lineErrors = 0;
@@ -93,16 +87,19 @@ export function parseIptablesSave(text: string, opts: ParseOptions = {}): ParseR
     if (!open.committed) {
       sink.error('missing-commit', open.source.line, `table ${open.name} has no COMMIT line (truncated dump?); iptables-restore would not load it, meshtrace keeps its rules`, 1, open.name.length + 2);
     }
-    for (const j of jumps) {
-      const target = chains.get(j.name);
+    for (let j = 0; j < jumpRules.length; j++) {
+      const t = jumpRules[j].spec.target!;
+      const target = chains.get(t.name);
       if (target) {
-        j.rule.spec.target!.name = target.name; // share one string per chain name
+        t.name = target.name; // share one string per chain name
         continue;
       }
-      j.rule.spec.target!.known = false;
-      sink.error('undeclared-target', j.line, `\`${j.rule.spec.target!.goto ? '-g' : '-j'} ${clip(j.name)}\`: no chain ${clip(j.name)} is declared in table ${open.name} (no \`:${clip(j.name)} - [0:0]\` line) and it is not a target meshtrace knows`, j.start + 1, j.end + 1);
+      t.known = false;
+      const name = clip(t.name);
+      sink.error('undeclared-target', jumpRules[j].source.line, `\`${t.goto ? '-g' : '-j'} ${name}\`: no chain ${name} is declared in table ${open.name} (no \`:${name} - [0:0]\` line) and it is not a target meshtrace knows`, jumpCols[2 * j] + 1, jumpCols[2 * j + 1] + 1);
     }
-    jumps = [];
+    jumpRules = [];
+    jumpCols = [];
     open = undefined;
     table = undefined;
   };
@@ -175,11 +172,16 @@ export function parseIptablesSave(text: string, opts: ParseOptions = {}): ParseR
       rs.tables.push(t);
       table = open = t;
       chains = new Map();
-      jumps = [];
+      jumpRules = [];
+      jumpCols = [];
       continue;
     }
 
-    if (skipping) continue;
+    if (skipping) {
+      // An unknown table's block ends at its COMMIT.
+      if (raw.startsWith('COMMIT', p) && raw.slice(p + 6).trim().length === 0) skipping = false;
+      continue;
+    }
 
     if (c0 === 58 /* : */) {
       if (!table) {
@@ -253,7 +255,7 @@ export function parseIptablesSave(text: string, opts: ParseOptions = {}): ParseR
       const rule: Rule = {
         id: '',
         table: table.name,
-        chain: chainName,
+        chain: chain.name,
         index: chain.rules.length,
         spec: built.spec,
         text: raw.slice(tok.starts[0]),
@@ -262,7 +264,10 @@ export function parseIptablesSave(text: string, opts: ParseOptions = {}): ParseR
       const cnt = counters ?? built.counters;
       if (cnt) rule.counters = cnt;
       chain.rules.push(rule);
-      if (built.chainTarget) jumps.push({ rule, name: built.spec.target!.name, line: lineNo, start: built.targetStart, end: built.targetEnd });
+      if (built.chainTarget) {
+        jumpRules.push(rule);
+        jumpCols.push(built.targetStart, built.targetEnd);
+      }
       continue;
     }
 

@@ -1,0 +1,405 @@
+/**
+ * unit: parseIptablesSave over the public corpus dumps (legacy and nf_tables, v1.4.14 to v1.8.9,
+ * ip6tables, with and without `-c`), the lab captures, hand-written restore input that must come
+ * out in save form, and bad input.
+ */
+import * as assert from 'node:assert/strict';
+import { parseIptablesSave } from '../../../src/core/parsers/parseIptablesSave';
+import { formatRuleSpec } from '../../../src/core/parsers/iptablesRule';
+import type { Rule, Ruleset, XtMatch, XtOption } from '../../../src/core/model/netfilter';
+import type { Problem } from '../../../src/core/problem';
+import { corpusFile, corpusFiles } from '../helpers';
+
+function loud(problems: Problem[]): Problem[] {
+  return problems.filter((p) => p.severity !== 'info');
+}
+
+function rules(rs: Ruleset, table: string, chain: string): Rule[] {
+  const t = rs.tables.find((x) => x.name === table);
+  assert.ok(t, `no table ${table}`);
+  const c = t.chains.find((x) => x.name === chain);
+  assert.ok(c, `no chain ${table}/${chain}`);
+  return c.rules;
+}
+
+function optionOf(m: { options: XtOption[] } | undefined, name: string): XtOption | undefined {
+  return m?.options.find((o) => o.name === name);
+}
+
+function matchOf(r: Rule, name: string): XtMatch | undefined {
+  return r.spec.matches.find((m) => m.name === name);
+}
+
+/** Wraps rule lines in a filter table with the given user chains. */
+function filter(lines: string[], chains: string[] = []): string {
+  return ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ...chains.map((c) => `:${c} - [0:0]`), ...lines, 'COMMIT', ''].join('\n');
+}
+
+/** Parses one hand-written rule and checks it prints back as `saved` (the iptables-save form). */
+function check(input: string, saved: string, chains: string[] = ['X']): Rule {
+  const r = parseIptablesSave(filter([`-A INPUT ${input}`], chains));
+  assert.deepEqual(loud(r.problems), [], `problems for ${input}`);
+  const rule = rules(r.value, 'filter', 'INPUT')[0];
+  assert.equal(formatRuleSpec(rule.spec), saved);
+  return rule;
+}
+
+/** Problems as [severity, code, line] for short comparisons. */
+function codes(problems: Problem[]): [string, string, number][] {
+  return problems.map((p) => [p.severity, p.code, p.line]);
+}
+
+describe('unit: parseIptablesSave', () => {
+  describe('public corpus', () => {
+    const files = corpusFiles('iptables-save');
+
+    it('finds the nine public dumps', () => {
+      assert.equal(files.length, 9);
+    });
+
+    for (const f of files) {
+      it(`${f}: no warning or error but annotations, and every rule prints back as written`, () => {
+        const text = corpusFile(f);
+        const r = parseIptablesSave(text, { file: f });
+        assert.deepEqual(loud(r.problems).filter((p) => p.code !== 'annotation'), []);
+        let n = 0;
+        for (const t of r.value.tables) {
+          for (const c of t.chains) {
+            c.rules.forEach((rule, i) => {
+              assert.equal(rule.index, i);
+              assert.equal(rule.id, '');
+              assert.equal(rule.source.file, f);
+              assert.equal(text.split('\n')[rule.source.line - 1], rule.text);
+              // The parsed spec printed in save form gives the line back: nothing lost or reordered.
+              assert.equal(formatRuleSpec(rule.spec), rule.text.replace(/^-A \S+ /, ''));
+              n++;
+            });
+          }
+        }
+        assert.ok(n > 0);
+      });
+    }
+
+    const annotations: Record<string, number[]> = {
+      'iptables-save/moby-pr52934-swarm-host-nft-annotated.txt': [5, 6, 7, ...Array.from({ length: 20 }, (_, i) => 45 + i), 78, 80, 84],
+      'iptables-save/moby-pr52934-swarm-task-container-nft-annotated.txt': [6, 12, 28, 29, 30, 31, 34],
+      'iptables-save/moby-pr52934-ingress_sbox-nft-annotated.txt': [10, 11, 12, 31, 32, 33, 34, 35, 36, 37, 38, 39],
+      'iptables-save/moby-pr52934-lb-netns-nft-annotated.txt': [8],
+      'iptables-save/praqma-gke-2016-kube-proxy-docker-v1.4.14-after-pods.txt': [],
+      'iptables-save/moby-golden-iptabler-icc-false-masq-nat-ip6tables.txt': [],
+    };
+    for (const [f, lines] of Object.entries(annotations)) {
+      it(`${f}: one annotation warning per inserted comment line`, () => {
+        const r = parseIptablesSave(corpusFile(f), { file: f });
+        const got = r.problems.filter((p) => p.code === 'annotation');
+        assert.deepEqual(got.map((p) => p.line), lines);
+        for (const p of got) assert.equal(p.severity, 'warning');
+      });
+    }
+
+    it('reads flavour and version from the header', () => {
+      const cases: [string, string, string | undefined, string][] = [
+        ['iptables-save/moby-pr52934-swarm-host-nft-annotated.txt', 'nf_tables', '1.8.9', 'ipv4'],
+        ['iptables-save/garutilorenzo-docker20-ubuntu-legacy-v1.8.4-published-port.txt', 'legacy', '1.8.4', 'ipv4'],
+        ['iptables-save/praqma-gke-2016-kube-proxy-docker-v1.4.14-before-pods.txt', 'legacy', '1.4.14', 'ipv4'],
+        ['iptables-save/moby-golden-iptabler-icc-false-masq-nat.txt', 'unknown', undefined, 'ipv4'],
+        ['iptables-save/moby-golden-iptabler-icc-false-masq-nat-ip6tables.txt', 'unknown', undefined, 'ipv6'],
+      ];
+      for (const [f, flavour, version, family] of cases) {
+        const rs = parseIptablesSave(corpusFile(f)).value;
+        assert.deepEqual([rs.flavour, rs.version, rs.family], [flavour, version, family], f);
+      }
+    });
+
+    it('swarm host (nft): tables, policies, the ingress DNAT and the negated interface', () => {
+      const rs = parseIptablesSave(corpusFile('iptables-save/moby-pr52934-swarm-host-nft-annotated.txt')).value;
+      assert.deepEqual(rs.tables.map((t) => t.name), ['raw', 'filter', 'nat']);
+      assert.ok(rs.tables.every((t) => t.committed));
+      const filterT = rs.tables[1];
+      assert.deepEqual(filterT.chains.map((c) => [c.name, c.builtin, c.policy ?? '-']), [
+        ['INPUT', true, 'ACCEPT'], ['FORWARD', true, 'ACCEPT'], ['OUTPUT', true, 'ACCEPT'], ['DOCKER', false, '-'],
+        ['DOCKER-BRIDGE', false, '-'], ['DOCKER-CT', false, '-'], ['DOCKER-FORWARD', false, '-'], ['DOCKER-INGRESS', false, '-'],
+        ['DOCKER-INTERNAL', false, '-'], ['DOCKER-USER', false, '-'],
+      ]);
+      const raw = rules(rs, 'raw', 'PREROUTING')[0];
+      assert.deepEqual(raw.spec.dst, { addr: '172.19.0.2', prefixLen: 32, invert: false });
+      assert.deepEqual(raw.spec.iif, { name: 'docker_gwbridge', wildcard: false, invert: true });
+      assert.equal(raw.source.line, 8);
+      const dnat = rules(rs, 'nat', 'DOCKER-INGRESS')[0];
+      assert.equal(dnat.source.line, 85);
+      assert.deepEqual(dnat.spec.proto, { name: 'udp', invert: false });
+      assert.deepEqual(matchOf(dnat, 'udp')?.options, [{ name: 'dport', values: ['3001'], invert: false }]);
+      assert.equal(dnat.spec.target?.name, 'DNAT');
+      assert.deepEqual(optionOf(dnat.spec.target, 'to-destination')?.values, ['172.19.0.2:3001']);
+      assert.equal(dnat.spec.target?.raw, '-j DNAT --to-destination 172.19.0.2:3001');
+      const ct = rules(rs, 'filter', 'DOCKER-CT')[0];
+      assert.deepEqual(matchOf(ct, 'conntrack'), { name: 'conntrack', options: [{ name: 'ctstate', values: ['RELATED,ESTABLISHED'], invert: false }], known: true, raw: '-m conntrack --ctstate RELATED,ESTABLISHED' });
+      const addr = rules(rs, 'nat', 'PREROUTING')[0];
+      assert.deepEqual(matchOf(addr, 'addrtype')?.options, [{ name: 'dst-type', values: ['LOCAL'], invert: false }]);
+      assert.deepEqual(addr.spec.target, { name: 'DOCKER-INGRESS', options: [], goto: false, known: true, raw: '-j DOCKER-INGRESS' });
+    });
+
+    it('ingress_sbox: MARK, the ipvs match and SNAT to a port only', () => {
+      const rs = parseIptablesSave(corpusFile('iptables-save/moby-pr52934-ingress_sbox-nft-annotated.txt')).value;
+      const mark = rules(rs, 'mangle', 'PREROUTING')[0];
+      assert.deepEqual(mark.spec.target?.options, [{ name: 'set-xmark', values: ['0x100/0xffffffff'], invert: false }]);
+      const ipvs = rules(rs, 'nat', 'POSTROUTING')[1];
+      assert.deepEqual(matchOf(ipvs, 'ipvs')?.options, [{ name: 'ipvs', values: [], invert: false }]);
+      assert.deepEqual(ipvs.spec.dst, { addr: '10.0.0.0', prefixLen: 24, invert: false });
+      assert.deepEqual(ipvs.spec.target?.options, [{ name: 'to-source', values: ['10.0.0.2'], invert: false }]);
+      const dns = rules(rs, 'nat', 'DOCKER_POSTROUTING')[0];
+      assert.deepEqual(dns.spec.target?.options, [{ name: 'to-source', values: [':53'], invert: false }]);
+    });
+
+    it('kube-proxy v1.4.14 (2016): quoted comments, the MARK-MASQ mark, negated addrtype, DNAT endpoints', () => {
+      const f = 'iptables-save/praqma-gke-2016-kube-proxy-docker-v1.4.14-after-pods.txt';
+      const rs = parseIptablesSave(corpusFile(f)).value;
+      const svc = rules(rs, 'nat', 'KUBE-SERVICES')[0];
+      assert.deepEqual(svc.spec.src, { addr: '10.80.0.0', prefixLen: 14, invert: true });
+      assert.deepEqual(optionOf(matchOf(svc, 'comment'), 'comment')?.values, ['default/kubernetes:https cluster IP']);
+      assert.deepEqual(svc.spec.matches.map((m) => m.name), ['comment', 'tcp']);
+      const last = rules(rs, 'nat', 'KUBE-SERVICES').at(-1)!;
+      assert.deepEqual(optionOf(matchOf(last, 'comment'), 'comment')?.values, ['kubernetes service nodeports; NOTE: this must be the last rule in this chain']);
+      const masq = rules(rs, 'nat', 'POSTROUTING')[1];
+      assert.deepEqual(masq.spec.dst, { addr: '10.0.0.0', prefixLen: 8, invert: true });
+      assert.deepEqual(matchOf(masq, 'addrtype')?.options, [{ name: 'dst-type', values: ['LOCAL'], invert: true }]);
+      assert.deepEqual(rules(rs, 'nat', 'KUBE-MARK-MASQ')[0].spec.target?.options, [{ name: 'set-xmark', values: ['0x4000/0x4000'], invert: false }]);
+      const post = rules(rs, 'nat', 'KUBE-POSTROUTING')[0];
+      assert.deepEqual(optionOf(matchOf(post, 'mark'), 'mark')?.values, ['0x4000/0x4000']);
+      const sep = rules(rs, 'nat', 'KUBE-SEP-54GVWSVFIGJ7TMTH')[1];
+      assert.deepEqual(matchOf(sep, 'tcp')?.options, []);
+      assert.deepEqual(optionOf(sep.spec.target, 'to-destination')?.values, ['10.80.0.4:8080']);
+      assert.equal(rs.tables.find((t) => t.name === 'nat')!.chains.length, 24);
+      assert.equal(rs.tables.find((t) => t.name === 'nat')!.chains.reduce((n, c) => n + c.rules.length, 0), 57);
+    });
+
+    it('ip6tables (moby golden): IPv6 prefixes and a bracketed DNAT destination', () => {
+      const rs = parseIptablesSave(corpusFile('iptables-save/moby-golden-iptabler-icc-false-masq-nat-ip6tables.txt')).value;
+      assert.equal(rs.family, 'ipv6');
+      const d = rules(rs, 'nat', 'DOCKER')[0];
+      assert.deepEqual(d.spec.src, { addr: 'fe80::', prefixLen: 10, invert: true });
+      assert.deepEqual(optionOf(d.spec.target, 'to-destination')?.values, ['[fd49:efd7:54aa::1]:80']);
+      const out = rules(rs, 'nat', 'OUTPUT')[0];
+      assert.deepEqual(out.spec.dst, { addr: '::1', prefixLen: 128, invert: true });
+      assert.deepEqual(rules(rs, 'raw', 'PREROUTING')[0].spec.dst, { addr: 'fd49:efd7:54aa::1', prefixLen: 128, invert: false });
+    });
+  });
+
+  describe('lab captures (iptables-save -c)', () => {
+    const files = corpusFiles('captures').filter((f) => f.endsWith('/iptables-save.txt'));
+
+    it('finds the 13 namespace dumps', () => {
+      assert.equal(files.length, 13);
+    });
+
+    for (const f of files) {
+      it(`${f}: no warning or error`, () => {
+        const r = parseIptablesSave(corpusFile(f), { file: f });
+        assert.deepEqual(loud(r.problems), []);
+      });
+    }
+
+    it('router: counters, text without them, CONNMARK, TCPMSS, physdev, REJECT types', () => {
+      const rs = parseIptablesSave(corpusFile('captures/netns-lab/vm/router/iptables-save.txt')).value;
+      assert.deepEqual(rs.tables.map((t) => t.name), ['mangle', 'raw', 'filter', 'nat']);
+      const restore = rules(rs, 'mangle', 'PREROUTING')[0];
+      assert.deepEqual(restore.counters, { packets: 66, bytes: 5811 });
+      assert.equal(restore.text, '-A PREROUTING -j CONNMARK --restore-mark --nfmask 0xff --ctmask 0xff');
+      assert.deepEqual(restore.spec.target?.options.map((o) => [o.name, ...o.values]), [['restore-mark'], ['nfmask', '0xff'], ['ctmask', '0xff']]);
+      const mark = rules(rs, 'mangle', 'PREROUTING')[1];
+      assert.deepEqual(optionOf(matchOf(mark, 'multiport'), 'dports')?.values, ['80,443,8000:8100']);
+      assert.deepEqual(optionOf(matchOf(mark, 'mark'), 'mark')?.values, ['0x0/0xff']);
+      assert.deepEqual(optionOf(mark.spec.target, 'set-xmark')?.values, ['0x1/0xff']);
+      const mss = rules(rs, 'mangle', 'FORWARD')[0];
+      assert.deepEqual(optionOf(matchOf(mss, 'tcp'), 'tcp-flags')?.values, ['SYN,RST', 'SYN']);
+      assert.deepEqual(mss.spec.target?.options, [{ name: 'clamp-mss-to-pmtu', values: [], invert: false }]);
+      const fwd = rules(rs, 'filter', 'FORWARD');
+      assert.deepEqual(matchOf(fwd[2], 'physdev')?.options.map((o) => [o.name, ...o.values]), [['physdev-in', 'leg1'], ['physdev-out', 'leg2'], ['physdev-is-bridged']]);
+      assert.deepEqual(fwd[2].spec.matches.map((m) => m.name), ['physdev', 'tcp', 'comment']);
+      assert.deepEqual(optionOf(fwd[2].spec.target, 'reject-with')?.values, ['tcp-reset']);
+      assert.deepEqual(optionOf(matchOf(fwd[7], 'conntrack'), 'ctstate')?.values, ['DNAT']);
+      assert.deepEqual(rules(rs, 'raw', 'PREROUTING')[0].spec.target?.options, [{ name: 'notrack', values: [], invert: false }]);
+      assert.deepEqual(rs.tables.find((t) => t.name === 'filter')!.chains.find((c) => c.name === 'FORWARD')!.policy, 'DROP');
+    });
+  });
+
+  describe('restore input comes out in save form', () => {
+    const cases: [string, string][] = [
+      ['-p tcp --dport 80 -j ACCEPT', '-p tcp -m tcp --dport 80 -j ACCEPT'],
+      ['-p tcp --source-port 1024: -j ACCEPT', '-p tcp -m tcp --sport 1024:65535 -j ACCEPT'],
+      ['-p 6 -m tcp --syn -j DROP', '-p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN -j DROP'],
+      ['-p tcp ! --syn -j DROP', '-p tcp -m tcp ! --tcp-flags FIN,SYN,RST,ACK SYN -j DROP'],
+      ['-p tcp -m tcp --tcp-flags ALL NONE -j DROP', '-p tcp -m tcp --tcp-flags FIN,SYN,RST,PSH,ACK,URG NONE -j DROP'],
+      ['-p udp --dport domain -j ACCEPT', '-p udp -m udp --dport 53 -j ACCEPT'],
+      ['-p icmp --icmp-type echo-request -j ACCEPT', '-p icmp -m icmp --icmp-type 8 -j ACCEPT'],
+      ['-p icmp -m icmp --icmp-type port-unreachable -j ACCEPT', '-p icmp -m icmp --icmp-type 3/3 -j ACCEPT'],
+      ['-p all -s 10.1.2.3/8 -d 192.0.2.9 -j ACCEPT', '-s 10.0.0.0/8 -d 192.0.2.9/32 -j ACCEPT'],
+      ['-s 0.0.0.0/0 -j ACCEPT', '-j ACCEPT'],
+      ['-s 10.0.0.0/255.0.255.0 -j ACCEPT', '-s 10.0.0.0/255.0.255.0 -j ACCEPT'],
+      ['-s ! 10.0.0.1 -j DROP', '! -s 10.0.0.1/32 -j DROP'],
+      ['--in-interface docker+ -o + -j ACCEPT', '-i docker+ -j ACCEPT'],
+      ['-m conntrack --ctstate ESTABLISHED,RELATED,new -j ACCEPT', '-m conntrack --ctstate NEW,RELATED,ESTABLISHED -j ACCEPT'],
+      ['-m state --state ESTABLISHED,RELATED -j ACCEPT', '-m state --state RELATED,ESTABLISHED -j ACCEPT'],
+      ['-m addrtype --dst-type ! LOCAL -j ACCEPT', '-m addrtype ! --dst-type LOCAL -j ACCEPT'],
+      ['-m addrtype --dst-type LOCAL,UNICAST -j ACCEPT', '-m addrtype --dst-type UNICAST,LOCAL -j ACCEPT'],
+      ['-m mark --mark 256 -j ACCEPT', '-m mark --mark 0x100 -j ACCEPT'],
+      ['-m mark --mark 0x4000/0xffffffff -j ACCEPT', '-m mark --mark 0x4000 -j ACCEPT'],
+      ['-j MARK --set-mark 256', '-j MARK --set-xmark 0x100/0xffffffff'],
+      ['-j MARK --or-mark 0x4000', '-j MARK --set-xmark 0x4000/0x4000'],
+      ['-j MARK --and-mark 0xff', '-j MARK --set-xmark 0x0/0xffffff00'],
+      ['-j CONNMARK --save-mark', '-j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff'],
+      ['-j CONNMARK --restore-mark --mask 0xff', '-j CONNMARK --restore-mark --nfmask 0xff --ctmask 0xff'],
+      ['-j REJECT', '-j REJECT --reject-with icmp-port-unreachable'],
+      ['-j REJECT --reject-with tcp-rst', '-j REJECT --reject-with tcp-reset'],
+      ['-j LOG --log-level warning --log-prefix "IN: "', '-j LOG --log-prefix "IN: "'],
+      ['-j LOG --log-level info', '-j LOG --log-level 6'],
+      ['-m limit --limit 5/minute --limit-burst 5 -j ACCEPT', '-m limit --limit 5/min -j ACCEPT'],
+      ['-m limit --limit 10/s --limit-burst 20 -j ACCEPT', '-m limit --limit 10/sec --limit-burst 20 -j ACCEPT'],
+      ['-m statistic --mode random --probability 0.5 -j ACCEPT', '-m statistic --mode random --probability 0.50000000000 -j ACCEPT'],
+      ['-m statistic --mode nth --every 3 -j ACCEPT', '-m statistic --mode nth --every 3 --packet 0 -j ACCEPT'],
+      ['-m recent --rcheck --seconds 60 -j DROP', '-m recent --rcheck --seconds 60 --name DEFAULT --mask 255.255.255.255 --rsource -j DROP'],
+      ['-p tcp -j REDIRECT --to-port 8080', '-p tcp -j REDIRECT --to-ports 8080'],
+      ['-p tcp -j DNAT --to 10.0.0.1:80', '-p tcp -j DNAT --to-destination 10.0.0.1:80'],
+      ['-m multiport --destination-ports http,https -p tcp -j ACCEPT', '-p tcp -m multiport --dports 80,443 -j ACCEPT'],
+      ['-m comment --comment "a \\"b\\" c" -j ACCEPT', '-m comment --comment "a \\"b\\" c" -j ACCEPT'],
+      ['-m comment --comment "" -j ACCEPT', '-m comment --comment "" -j ACCEPT'],
+      ['-j LOG --log-prefix -DROP-', '-j LOG --log-prefix -DROP-'],
+      ['-g X', '-g X'],
+      ['-j X', '-j X'],
+      ['-m tcp -p tcp -m comment --comment x --dport 22 -j ACCEPT', '-p tcp -m tcp --dport 22 -m comment --comment x -j ACCEPT'],
+      ['-m pkttype --pkt-type bcast -j DROP', '-m pkttype --pkt-type broadcast -j DROP'],
+      ['-p udp', '-p udp'],
+    ];
+    for (const [input, saved] of cases) {
+      it(`${input}  →  ${saved}`, () => {
+        check(input, saved);
+      });
+    }
+
+    it('unquotes a comment with escapes', () => {
+      const rule = check('-m comment --comment "a \\"b\\" c\\\\d" -j ACCEPT', '-m comment --comment "a \\"b\\" c\\\\d" -j ACCEPT');
+      assert.deepEqual(rule.spec.matches[0].options[0].values, ['a "b" c\\d']);
+    });
+
+    it('keeps an unknown match and target verbatim, flagged', () => {
+      const r = parseIptablesSave(filter(['-A INPUT -m hashlimit --hashlimit-upto 5/sec --hashlimit-name x -j CHECKSUM --checksum-fill']));
+      const rule = rules(r.value, 'filter', 'INPUT')[0];
+      assert.deepEqual(rule.spec.matches[0], {
+        name: 'hashlimit',
+        options: [{ name: 'hashlimit-upto', values: ['5/sec'], invert: false }, { name: 'hashlimit-name', values: ['x'], invert: false }],
+        known: false,
+        raw: '-m hashlimit --hashlimit-upto 5/sec --hashlimit-name x',
+      });
+      assert.equal(rule.spec.target?.known, false);
+      assert.deepEqual(rule.spec.target?.options, [{ name: 'checksum-fill', values: [], invert: false }]);
+      assert.deepEqual(codes(r.problems), [['warning', 'unknown-match', 5], ['warning', 'unknown-target', 5]]);
+      assert.deepEqual([r.problems[0].col, r.problems[0].endCol], [13, 22]);
+    });
+  });
+
+  describe('problems', () => {
+    it('missing COMMIT: error at the table line, the table and its rules kept', () => {
+      const r = parseIptablesSave('*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j ACCEPT\n*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n', { file: 'x', lineOffset: 10 });
+      assert.deepEqual(codes(r.problems), [['error', 'missing-commit', 11]]);
+      assert.equal(r.problems[0].file, 'x');
+      assert.deepEqual(r.value.tables.map((t) => [t.name, t.committed]), [['nat', false], ['filter', true]]);
+      assert.equal(rules(r.value, 'nat', 'PREROUTING').length, 1);
+    });
+
+    it('a truncated dump: missing COMMIT and a cut rule, nothing thrown', () => {
+      const full = corpusFile('iptables-save/praqma-gke-2016-kube-proxy-docker-v1.4.14-after-pods.txt');
+      const cut = full.slice(0, full.indexOf('--comment "default/apache: loadbalancer IP"') + 20);
+      const r = parseIptablesSave(cut);
+      assert.deepEqual(codes(r.problems), [['error', 'unterminated-quote', 85], ['error', 'missing-commit', 16]]);
+      assert.equal(rules(r.value, 'nat', 'KUBE-SERVICES').length, 16);
+    });
+
+    it('a rule or chain before any table, a stray COMMIT', () => {
+      const r = parseIptablesSave('-A INPUT -j ACCEPT\n:INPUT ACCEPT [0:0]\nCOMMIT\n');
+      assert.deepEqual(codes(r.problems), [['error', 'no-table', 1], ['error', 'no-table', 2], ['warning', 'stray-commit', 3]]);
+      assert.deepEqual(r.value.tables, []);
+    });
+
+    it('a rule in an undeclared chain is skipped; a built-in chain is made', () => {
+      const r = parseIptablesSave('*filter\n-A INPUT -j ACCEPT\n-A NOPE -j ACCEPT\nCOMMIT\n');
+      assert.deepEqual(codes(r.problems), [['info', 'implicit-chain', 2], ['error', 'undeclared-chain', 3]]);
+      assert.deepEqual([r.problems[1].col, r.problems[1].endCol], [4, 8]);
+      assert.deepEqual(r.value.tables[0].chains.map((c) => [c.name, c.builtin, c.rules.length]), [['INPUT', true, 1]]);
+    });
+
+    it('a chain declared twice', () => {
+      const r = parseIptablesSave(filter([], ['X', 'X']));
+      assert.deepEqual(codes(r.problems), [['error', 'duplicate-chain', 6]]);
+      assert.equal(r.value.tables[0].chains.filter((c) => c.name === 'X').length, 1);
+    });
+
+    it('a jump or goto to a chain never declared: error with the chain name\'s columns', () => {
+      const text = filter(['-A INPUT -p tcp -j MISSING', '-A INPUT -g GONE', '-A INPUT -j X'], ['X']);
+      const r = parseIptablesSave(text);
+      assert.deepEqual(codes(r.problems), [['error', 'undeclared-target', 6], ['error', 'undeclared-target', 7]]);
+      assert.deepEqual([r.problems[0].col, r.problems[0].endCol], [20, 27]);
+      assert.equal('-A INPUT -p tcp -j MISSING'.slice(19, 26), 'MISSING');
+      assert.deepEqual([r.problems[1].col, r.problems[1].endCol], [13, 17]);
+      const rs = rules(r.value, 'filter', 'INPUT');
+      assert.deepEqual(rs.map((x) => [x.spec.target?.name, x.spec.target?.goto, x.spec.target?.known]), [['MISSING', false, false], ['GONE', true, false], ['X', false, true]]);
+    });
+
+    it('an unknown table is skipped whole', () => {
+      const r = parseIptablesSave('*bogus\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n-A INPUT -j DROP\n*filter\n:INPUT DROP [1:2]\nCOMMIT\n');
+      assert.deepEqual(codes(r.problems), [['error', 'unknown-table', 1], ['error', 'no-table', 5]]);
+      assert.deepEqual(r.value.tables.map((t) => t.name), ['filter']);
+      assert.deepEqual(r.value.tables[0].chains[0].counters, { packets: 1, bytes: 2 });
+    });
+
+    it('malformed counters: the rule is kept without them', () => {
+      const r = parseIptablesSave(filter(['[12:ab] -A INPUT -j ACCEPT', '[3:4 -A INPUT -j DROP', '[5:6] -A INPUT -j RETURN']));
+      assert.deepEqual(codes(r.problems), [['warning', 'bad-counters', 5], ['error', 'bad-counters', 6]]);
+      const rs = rules(r.value, 'filter', 'INPUT');
+      assert.deepEqual(rs.map((x) => [x.spec.target?.name, x.counters, x.text]), [['ACCEPT', undefined, '-A INPUT -j ACCEPT'], ['RETURN', { packets: 5, bytes: 6 }, '-A INPUT -j RETURN']]);
+    });
+
+    it('unparseable options and unterminated quotes skip the rule', () => {
+      const r = parseIptablesSave(filter(['-A INPUT -j ACCEPT', '-A INPUT --dport 80 -j ACCEPT', '-A INPUT -s', '-A INPUT foo', '-A INPUT -m comment --comment "open -j ACCEPT', '-A INPUT -s 300.1.1.1 -j DROP', '-I INPUT -j DROP', '-A INPUT ! -m tcp -j DROP']));
+      assert.deepEqual(codes(r.problems), [
+        ['error', 'bad-option', 6], ['error', 'bad-option', 7], ['error', 'bad-option', 8], ['error', 'unterminated-quote', 9],
+        ['error', 'bad-address', 10], ['error', 'unsupported-command', 11], ['error', 'bad-option', 12],
+      ]);
+      assert.equal(rules(r.value, 'filter', 'INPUT').length, 1);
+      for (const p of r.problems) assert.ok(p.col >= 1 && p.endCol > p.col, JSON.stringify(p));
+    });
+
+    it('nft warnings and comments outside a table are info', () => {
+      const r = parseIptablesSave("# Warning: iptables-legacy tables present, use iptables-legacy-save to see them\n# Table `mangle' is incompatible, use 'nft' tool.\n# my notes\n" + filter([]));
+      assert.deepEqual(codes(r.problems), [['info', 'nft-warning', 1], ['info', 'nft-incompatible', 2], ['info', 'comment', 3]]);
+    });
+
+    it('binary garbage: one error, nothing thrown', () => {
+      const bytes = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)).toString('latin1');
+      const r = parseIptablesSave(bytes);
+      assert.deepEqual(codes(r.problems), [['error', 'binary', 1]]);
+      assert.deepEqual(r.value.tables, []);
+    });
+
+    it('text garbage: unreadable lines reported (then summarised), nothing thrown', () => {
+      const text = Array.from({ length: 100 }, (_, i) => `garbage ${i} \u00e9\u{1F600}`).join('\n');
+      const r = parseIptablesSave(text);
+      assert.equal(r.problems.length, 21);
+      assert.ok(r.problems.every((p) => p.code === 'unparseable-line' && p.severity === 'error'));
+      assert.match(r.problems[20].message, /80 more lines/);
+    });
+
+    it('a 5 MB line is read (and an unknown-option one rejected) quickly', () => {
+      const big = 'x'.repeat(5 * 1024 * 1024);
+      const t0 = Date.now();
+      const r = parseIptablesSave(filter([`-A INPUT -m comment --comment "${big}" -j ACCEPT`, `-A INPUT ${big}`]));
+      assert.ok(Date.now() - t0 < 5000);
+      assert.deepEqual(codes(r.problems), [['error', 'bad-option', 6]]);
+      assert.ok(r.problems[0].message.length < 200);
+      assert.equal(rules(r.value, 'filter', 'INPUT')[0].spec.matches[0].options[0].values[0].length, big.length);
+    });
+
+    it('empty input: no tables, no problems', () => {
+      assert.deepEqual(parseIptablesSave(''), { value: { family: 'ipv4', flavour: 'unknown', tables: [] }, problems: [] });
+    });
+  });
+});
