@@ -11,6 +11,8 @@ import * as path from 'node:path';
 import { parseIptablesSave } from '../src/core/parsers/parseIptablesSave';
 import { Lab, labUnavailableReason, run } from '../test/kernel/lab';
 import { genKubeProxySave, kubeProxyRuleCount } from './genKubeProxy';
+import { benchTrace } from './benchTrace';
+import { benchSimulate } from './benchSimulate';
 
 /** Settings shared by every case, from the command line. */
 export interface BenchOptions {
@@ -147,7 +149,7 @@ const kubeProxyLoad: BenchCase = {
 };
 
 /** Every benchmark, in the order they run; add new sections here. */
-export const benchCases: BenchCase[] = [kubeProxyLoad];
+export const benchCases: BenchCase[] = [kubeProxyLoad, benchTrace, benchSimulate];
 
 function parseArgs(argv: readonly string[]): { opts: BenchOptions; only: string[] } {
   const opts: BenchOptions = { runs: 3, services: 10000, endpoints: 10, dataDir: path.resolve(process.cwd(), 'bench-data') };

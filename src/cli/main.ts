@@ -4,6 +4,9 @@
 import { parseArgs } from 'node:util';
 import { runLoad } from './load';
 import { runTrace } from './trace';
+import { runCollect } from './collect';
+import { runSimulate } from './simulate';
+import { runSynth } from './synth';
 
 const USAGE = `usage: meshtrace <command> [options]
 
@@ -14,6 +17,16 @@ commands:
   trace <capture> --node N [--ns NS] [--iif IF] --proto tcp|udp|icmp --src IP [--sport P]
         --dst IP [--dport P] [--json]
       follow a packet through the capture: every rule, rewrite, IPVS choice and hop, and its fate
+  simulate <capture> [--json] [--client IP] [--node N]... [--no-vips]
+      every published port from every node and every service VIP from every task, with the
+      outcome distribution per cell, and the findings (what Docker should have programmed and
+      is missing or wrong, with the command that fixes or confirms it)
+  synth <description.yml|json> [--out DIR] [--force]
+      build a capture folder (real dump formats) from a compose/stack file with deploy and ports
+      plus a node list (x-meshtrace.nodes), to simulate a swarm before deploying it
+  collect [-o FILE] [--ns NAME|PATTERN]... [--redact]
+      capture this machine (as root) with the collector script: every network namespace, its
+      iptables, routes, rules, addresses, IPVS, and Docker's JSON; only reads
   help                 this text
   version              print the version
 
@@ -73,6 +86,32 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
         if (proto !== 'icmp' && dport === undefined) return bad('--dport is required for tcp and udp');
         return runTrace(positionals, { node: values.node, namespace: values.ns ?? 'host', iif: values.iif, proto, src: values.src, dst: values.dst, sport, dport, json: !!values.json }, out, err);
       }
+      case 'simulate': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { json: { type: 'boolean' }, client: { type: 'string' }, node: { type: 'string', multiple: true }, 'no-vips': { type: 'boolean' } },
+        });
+        if (positionals.length === 0) {
+          err('meshtrace simulate: expected a capture path');
+          return 2;
+        }
+        return runSimulate(positionals, { json: !!values.json, client: values.client, nodes: values.node, vips: !values['no-vips'] }, out, err);
+      }
+      case 'synth': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { out: { type: 'string' }, force: { type: 'boolean' } },
+        });
+        if (positionals.length !== 1) {
+          err('meshtrace synth: expected one description file (compose/stack YAML or JSON)');
+          return 2;
+        }
+        return runSynth(positionals[0], { out: values.out, force: !!values.force }, out, err);
+      }
+      case 'collect':
+        return runCollect(rest, out, err);
       case 'version':
       case '--version':
         out('meshtrace 0.1.0');

@@ -125,8 +125,16 @@ export function buildModel(files: DumpFile[]): Model {
   for (const f of files) {
     const sink = new ProblemSink(f.path);
     const det = f.kind ? { kind: f.kind, table: tableHint(f.cmd) ?? tableHint(f.path) } : detectKind(f.text, f.path, f.cmd);
-    modelFiles.push({ path: f.path, node: f.node, namespace: f.namespace, kind: det.kind, bytes: f.text.length });
+    modelFiles.push({ path: f.path, node: f.node, namespace: f.namespace, kind: f.cmd && /^meshtrace-collect\b/.test(f.cmd) ? undefined : det.kind, bytes: f.text.length });
     const firstLine = 1 + f.lineOffset;
+    if (f.cmd && /^meshtrace-collect\b/.test(f.cmd)) {
+      // The collector's notes (a tool missing or failing on the node) say what the capture lacks.
+      f.text.split('\n').forEach((l, i) => {
+        if (/^# meshtrace:/.test(l)) sink.info('collector-note', firstLine + i, l.replace(/^# meshtrace:\s*/, 'collector: '));
+      });
+      problems.push(...sink.problems);
+      continue;
+    }
     if (det.binary) {
       sink.warn('not-text', firstLine, `${det.reason}; the file is skipped`);
     } else if (det.empty && !det.kind) {

@@ -79,8 +79,14 @@ function clone(f: Flow): Flow {
   return { prob: f.prob, steps: [...f.steps], pkt: { ...f.pkt }, conns, dir: f.dir, hops: f.hops, ct: f.ct ? { state: f.ct.state, conn: ctConn ?? f.ct.conn } : undefined };
 }
 
+/** Options of a trace. */
+export interface TraceOptions {
+  /** Trace each delivered outcome's reply back to the sender (default true). */
+  reply?: boolean;
+}
+
 /** Traces a query through a model. */
-export function traceQuery(model: Model, q: TraceQuery, world = new World(model)): Trace {
+export function traceQuery(model: Model, q: TraceQuery, world = new World(model), opts: TraceOptions = {}): Trace {
   const sport = q.sport ?? (q.proto === 'icmp' ? 0 : 40000);
   const query = { ...q, sport };
   const warnings: string[] = [];
@@ -113,7 +119,7 @@ export function traceQuery(model: Model, q: TraceQuery, world = new World(model)
   const outcomes: Outcome[] = [];
   for (const e of merge(ends)) {
     const o: Outcome = { verdict: e.verdict, probability: round(e.flow.prob), final: e.final, reason: e.reason, steps: e.flow.steps };
-    if (e.verdict === 'delivered' && e.final.namespace !== '(outside)') o.reply = sim.reply(e, query);
+    if (opts.reply !== false && e.verdict === 'delivered' && e.final.namespace !== '(outside)') o.reply = sim.reply(e, query);
     outcomes.push(o);
   }
   return { query, outcomes, warnings };
@@ -676,7 +682,7 @@ class Sim {
     if (!i) {
       return this.leave(s, oif, nexthop, f);
     }
-    if (i.details.kind === 'bridge' || this.w.model.interfaces.some((x) => x.masterId === i.id)) return this.bridgeOut(s, i, undefined, nexthop, f);
+    if (i.details.kind === 'bridge' || this.w.portsOf.has(i.id)) return this.bridgeOut(s, i, undefined, nexthop, f);
     if (i.details.vxlan) return this.vxlanSend(s, i, nexthop, f);
     if (i.peerId) {
       const peer = this.w.ifById.get(i.peerId);
@@ -708,7 +714,7 @@ class Sim {
   // ---------------------------------------------------------------- bridges and VXLAN
 
   private ports(br: ModelIface): ModelIface[] {
-    return this.w.model.interfaces.filter((x) => x.masterId === br.id);
+    return this.w.portsOf.get(br.id) ?? [];
   }
 
   /** Which port of a bridge leads to the host that answers ARP for an address. */
@@ -807,8 +813,7 @@ class Sim {
     for (const x of this.w.ns.values()) if (x.local.has(vtep)) vtepNs = x;
     if (!vtepNs) return undefined;
     let best: { nsId: string; iface: ModelIface } | undefined;
-    for (const x of this.w.model.interfaces) {
-      if (x.details.vxlan?.vni !== vni) continue;
+    for (const x of vni === undefined ? [] : this.w.vxlanByVni.get(vni) ?? []) {
       const xs = this.w.ns.get(x.namespaceId);
       if (!xs || xs.ns.node !== vtepNs.ns.node) continue;
       if (x.namespaceId === vtepNs.ns.id) return { nsId: x.namespaceId, iface: x, vtepNs };
@@ -840,8 +845,8 @@ class Sim {
       }
     }
     // Fallback: an endpoint with that address behind the same VNI on another node.
-    for (const x of this.w.model.interfaces) {
-      if (x.details.vxlan?.vni !== vni || x === vx) continue;
+    for (const x of vni === undefined ? [] : this.w.vxlanByVni.get(vni) ?? []) {
+      if (x === vx) continue;
       const ts = this.w.ns.get(x.namespaceId);
       if (!ts || ts.ns.node === s.ns.node) continue;
       const br = x.masterId ? this.w.ifById.get(x.masterId) : undefined;

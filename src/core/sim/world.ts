@@ -65,8 +65,26 @@ export class World {
   /** Node name → its host-namespace addresses (how other nodes reach it). */
   readonly nodeByAddr = new Map<number, { node: string; nsId: string; iface: string }>();
 
+  /** Bridge id → its ports. */
+  readonly portsOf = new Map<string, ModelIface[]>();
+  /** VNI → the VXLAN devices with it, on every node. */
+  readonly vxlanByVni = new Map<number, ModelIface[]>();
+
   constructor(readonly model: Model) {
-    for (const i of model.interfaces) this.ifById.set(i.id, i);
+    for (const i of model.interfaces) {
+      this.ifById.set(i.id, i);
+      if (i.masterId) {
+        const l = this.portsOf.get(i.masterId);
+        if (l) l.push(i);
+        else this.portsOf.set(i.masterId, [i]);
+      }
+      const vni = i.details.vxlan?.vni;
+      if (vni !== undefined) {
+        const l = this.vxlanByVni.get(vni);
+        if (l) l.push(i);
+        else this.vxlanByVni.set(vni, [i]);
+      }
+    }
     for (const ns of model.namespaces) this.ns.set(ns.id, this.index(ns));
     for (const s of this.ns.values()) {
       if (s.ns.role !== 'host') continue;

@@ -1,0 +1,289 @@
+/**
+ * Port classes for the full-topology simulation. A packet of a published-port connection only
+ * ever carries a few port numbers (the published port P, the target port T, the client's source
+ * port and the VXLAN port), so a rule that requires another port can never match it. Two ports
+ * whose port-specific rules are the same everywhere, up to the names P and T, behave the same:
+ * one trace answers for the whole class, and long chains are cut to the rules that can match,
+ * which keeps first-match order exactly (only rules that cannot match are left out).
+ */
+import type { Model, Namespace } from '../model/model';
+import type { Chain, Rule, Ruleset, Table } from '../model/netfilter';
+import { formatRuleSpec } from '../parsers/iptablesRule';
+import type { World } from '../sim/world';
+
+/** A positive port constraint of a rule: the packet's port must be in one of the ranges. */
+interface PortCons {
+  ranges: [number, number][];
+}
+
+/** A rule that requires particular ports. */
+interface Constrained {
+  nsId: string;
+  chainKey: string;
+  idx: number;
+  rule: Rule;
+  cons: PortCons[];
+  template?: string;
+}
+
+/** A rule's iptables-save form, ports to be written as $P and $T per port pair. */
+function template(r: Rule): string {
+  return formatRuleSpec(r.spec);
+}
+
+/** Chains at least this long are cut per class; shorter ones are left whole. */
+const LONG_CHAIN = 16;
+
+function parsePortList(v: string): [number, number][] | undefined {
+  const out: [number, number][] = [];
+  for (const part of v.split(',')) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(part.trim());
+    if (!m) return undefined;
+    const a = Number(m[1]);
+    const b = m[2] !== undefined ? Number(m[2]) : a;
+    out.push([Math.min(a, b), Math.max(a, b)]);
+  }
+  return out;
+}
+
+/** The positive port constraints of a rule; an empty list when it needs no particular port. */
+export function portConstraints(r: Rule): PortCons[] {
+  const out: PortCons[] = [];
+  for (const m of r.spec.matches) {
+    const portMatch = m.name === 'tcp' || m.name === 'udp' || m.name === 'sctp' || m.name === 'udplite' || m.name === 'multiport';
+    if (!portMatch) continue;
+    for (const o of m.options) {
+      if (o.invert) continue;
+      if (!['dport', 'sport', 'dports', 'sports', 'ports', 'destination-port', 'source-port', 'destination-ports', 'source-ports'].includes(o.name)) continue;
+      const ranges = o.values[0] !== undefined ? parsePortList(o.values[0]) : undefined;
+      if (ranges) out.push({ ranges });
+    }
+  }
+  return out;
+}
+
+function inRanges(ranges: [number, number][], p: number): boolean {
+  for (const [a, b] of ranges) if (p >= a && p <= b) return true;
+  return false;
+}
+
+/** Whether a rule with these constraints can match a packet whose ports are all in `s`. */
+export function canMatch(cons: PortCons[], s: ReadonlySet<number>): boolean {
+  for (const c of cons) {
+    let hit = false;
+    for (const p of s) {
+      if (inRanges(c.ranges, p)) {
+        hit = true;
+        break;
+      }
+    }
+    if (!hit) return false;
+  }
+  return true;
+}
+
+/** Port numbers a NAT target writes (`--to-destination 1.2.3.4:80`, `--to-ports 80`, `--to-source :53`). */
+function natPorts(r: Rule): number[] {
+  const t = r.spec.target;
+  if (!t) return [];
+  const out: number[] = [];
+  for (const o of t.options) {
+    if (o.name !== 'to-destination' && o.name !== 'to-source' && o.name !== 'to-ports') continue;
+    for (const v of o.values) {
+      const m = /(?:^|:)(\d+)(?:-(\d+))?$/.exec(v);
+      if (m && (o.name === 'to-ports' || v.includes(':'))) out.push(Number(m[1]));
+    }
+  }
+  return out;
+}
+
+/** Writes the port numbers p and t of a rule's text as $P and $T (whole numbers after a space, colon or comma). */
+function tokenize(text: string, p: number, t: number): string {
+  return text.replace(/(?<=[ :,])(\d+)(?=[ ,:]|$)/g, (m) => (m === String(p) ? '$P' : m === String(t) ? '$T' : m));
+}
+
+/** The index of a model's port-specific rules, built once. */
+export class PortIndex {
+  /** Ports every connection carries (client source port, VXLAN ports, common NAT targets). */
+  readonly fixed: Set<number>;
+  private readonly constrained: Constrained[] = [];
+  private readonly byPort = new Map<number, number[]>();
+  private readonly ranged: number[] = [];
+  private readonly commonBefore = new Map<string, Int32Array>();
+  private readonly longByNs = new Map<string, { table: Table; chain: Chain; cons: PortCons[][] }[]>();
+  private readonly byRef = new Map<string, number>();
+  private readonly nsById = new Map<string, Namespace>();
+
+  constructor(model: Model, clientPort: number) {
+    this.fixed = new Set([clientPort, 40000]);
+    for (const i of model.interfaces) if (i.details.vxlan) this.fixed.add(i.details.vxlan.dstport ?? 4789);
+    for (const ns of model.namespaces) {
+      this.nsById.set(ns.id, ns);
+      const rs = ns.iptables;
+      if (!rs) continue;
+      for (const t of rs.tables) {
+        for (const c of t.chains) {
+          const key = `${ns.id}|${t.name}|${c.name}`;
+          const cons = c.rules.map(portConstraints);
+          const before = new Int32Array(c.rules.length);
+          let common = 0;
+          c.rules.forEach((r, idx) => {
+            before[idx] = common;
+            if (cons[idx].length === 0) {
+              common++;
+              for (const p of natPorts(r)) this.fixed.add(p);
+              return;
+            }
+            const k = this.constrained.length;
+            this.constrained.push({ nsId: ns.id, chainKey: key, idx, rule: r, cons: cons[idx] });
+            this.byRef.set(`${r.source.file}:${r.source.line}`, k);
+            const first = cons[idx][0].ranges;
+            if (first.every(([a, b]) => a === b) && first.length <= 16) {
+              for (const [a] of first) {
+                const l = this.byPort.get(a);
+                if (l) l.push(k);
+                else this.byPort.set(a, [k]);
+              }
+            } else this.ranged.push(k);
+          });
+          if (cons.some((x) => x.length > 0)) {
+            this.commonBefore.set(key, before);
+            if (c.rules.length >= LONG_CHAIN) {
+              const l = this.longByNs.get(ns.id) ?? [];
+              l.push({ table: t, chain: c, cons });
+              this.longByNs.set(ns.id, l);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** The port set of a connection using published port `p` and target port `t`. */
+  portSet(p: number, t: number): Set<number> {
+    if (!this.fixedClosed) {
+      // Rules that match the fixed ports alone may NAT to further ports: those are fixed too.
+      this.fixedClosed = true;
+      this.close(this.fixed, [...this.fixed]);
+    }
+    const s = new Set(this.fixed);
+    s.add(p);
+    s.add(t);
+    this.close(s, [p, t]);
+    return s;
+  }
+
+  private fixedClosed = false;
+
+  /** Adds the NAT target ports of the rules that can match (a fixed point; usually nothing). */
+  private close(s: Set<number>, fresh: number[]): void {
+    let todo = fresh;
+    for (let round = 0; round < 4 && todo.length; round++) {
+      const added: number[] = [];
+      for (const k of this.candidates(todo)) {
+        const c = this.constrained[k];
+        if (!canMatch(c.cons, s)) continue;
+        for (const q of natPorts(c.rule)) {
+          if (!s.has(q)) {
+            s.add(q);
+            added.push(q);
+          }
+        }
+      }
+      todo = added;
+    }
+  }
+
+  private candidates(ports: number[]): number[] {
+    const out = new Set<number>(this.ranged);
+    for (const p of ports) for (const k of this.byPort.get(p) ?? []) out.add(k);
+    return [...out].sort((a, b) => a - b);
+  }
+
+  /** The port-specific rules a connection on (p, t) can meet, excluding those every connection meets. */
+  private specific(p: number, t: number, s: Set<number>): Constrained[] {
+    const out: Constrained[] = [];
+    for (const k of this.candidates([p, t])) {
+      const c = this.constrained[k];
+      if (!canMatch(c.cons, s)) continue;
+      if (canMatch(c.cons, this.fixed)) continue;
+      out.push(c);
+    }
+    return out;
+  }
+
+  /**
+   * The class key of a port pair: the port-specific rules it meets, in chain order, with the
+   * ports written as $P and $T. Pairs with the same key get the same trace up to renaming.
+   * A pair whose ports collide with the fixed ports, or that brings extra ports in, gets a key of
+   * its own.
+   */
+  classKey(proto: string, p: number, t: number): string {
+    const s = this.portSet(p, t);
+    const own = this.fixed.has(p) || this.fixed.has(t) || s.size > this.fixed.size + (p === t ? 1 : 2);
+    if (own) return `${proto}|own|${p}|${t}`;
+    const parts: string[] = [proto, p === t ? 'P=T' : 'P≠T'];
+    for (const c of this.specific(p, t, s)) {
+      const before = this.commonBefore.get(c.chainKey)?.[c.idx] ?? 0;
+      c.template ??= template(c.rule);
+      parts.push(`${c.chainKey}#${before}#${tokenize(c.template, p, t)}`);
+    }
+    return parts.join('\n');
+  }
+
+  /**
+   * The rule of pair (p, t) that corresponds to a port-specific rule `file:line` met by pair
+   * (p0, t0) of the same class; undefined when that rule is not port-specific (it is the same rule).
+   */
+  counterpart(file: string, line: number, p0: number, t0: number, p: number, t: number): Rule | undefined {
+    const k = this.byRef.get(`${file}:${line}`);
+    if (k === undefined) return undefined;
+    const c0 = this.constrained[k];
+    const s0 = this.portSet(p0, t0);
+    const mine = this.specific(p0, t0, s0).filter((x) => x.chainKey === c0.chainKey);
+    const rank = mine.indexOf(c0);
+    if (rank < 0) return undefined;
+    const theirs = this.specific(p, t, this.portSet(p, t)).filter((x) => x.chainKey === c0.chainKey);
+    return theirs[rank]?.rule;
+  }
+
+  /** A namespace with its long chains cut to the rules a connection with ports `s` can meet; undefined when nothing is cut. */
+  sliceNs(nsId: string, s: ReadonlySet<number>): Namespace | undefined {
+    const chains = this.longByNs.get(nsId);
+    const ns = this.nsById.get(nsId);
+    if (!chains || !ns?.iptables) return undefined;
+    const perTable = new Map<Table, Chain[]>();
+    for (const { table, chain, cons } of chains) {
+      const kept = chain.rules.filter((_, i) => cons[i].length === 0 || canMatch(cons[i], s));
+      if (kept.length === chain.rules.length) continue;
+      const list = perTable.get(table) ?? [...table.chains];
+      list[list.indexOf(chain)] = { ...chain, rules: kept };
+      perTable.set(table, list);
+    }
+    if (perTable.size === 0) return undefined;
+    const rs: Ruleset = { ...ns.iptables, tables: ns.iptables.tables.map((t) => (perTable.has(t) ? { ...t, chains: perTable.get(t) as Chain[] } : t)) };
+    return { ...ns, iptables: rs };
+  }
+}
+
+/**
+ * Runs `fn` with the world's namespaces replaced by their sliced views, then puts the originals
+ * back. The simulator reads a namespace's rules through `SimNs.ns` only, so this is all it takes.
+ */
+export function withSlice<T>(world: World, sliced: Map<string, Namespace>, fn: () => T): T {
+  const saved: [string, Namespace][] = [];
+  for (const [id, ns] of sliced) {
+    const s = world.ns.get(id);
+    if (!s) continue;
+    saved.push([id, s.ns]);
+    s.ns = ns;
+  }
+  try {
+    return fn();
+  } finally {
+    for (const [id, ns] of saved) {
+      const s = world.ns.get(id);
+      if (s) s.ns = ns;
+    }
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Simulator worlds over a few nodes of a large capture. The simulator looks up bridge ports and
+ * VXLAN peers by scanning every interface of its model, so a trace costs in proportion to the
+ * whole swarm; a published-port connection only ever touches the node it arrives on, the nodes
+ * of the tasks behind the port, and the nodes its VXLAN entries point at. Tracing in a world of
+ * just those nodes gives the same answer when it succeeds; a failure that could come from a
+ * node left out (a next hop outside, a VXLAN peer not found) is traced again in the full world.
+ */
+import type { Model, ModelIface, Namespace } from '../model/model';
+import type { Outcome } from '../sim/trace';
+import { World } from '../sim/world';
+
+/** Builds sub-models and worlds of a model, by node. */
+export class SubWorlds {
+  private readonly nsByNode = new Map<string, Namespace[]>();
+  private readonly ifByNode = new Map<string, ModelIface[]>();
+  private readonly nodeByAddr = new Map<string, string>();
+
+  constructor(readonly model: Model) {
+    const nodeOfNs = new Map<string, string>();
+    for (const ns of model.namespaces) {
+      nodeOfNs.set(ns.id, ns.node);
+      const l = this.nsByNode.get(ns.node);
+      if (l) l.push(ns);
+      else this.nsByNode.set(ns.node, [ns]);
+    }
+    for (const i of model.interfaces) {
+      const n = nodeOfNs.get(i.namespaceId) ?? '';
+      const l = this.ifByNode.get(n);
+      if (l) l.push(i);
+      else this.ifByNode.set(n, [i]);
+    }
+    for (const n of model.nodes) for (const a of n.addresses) this.nodeByAddr.set(a, n.name);
+  }
+
+  /** The node whose host namespace has an address. */
+  nodeOf(addr: string): string | undefined {
+    return this.nodeByAddr.get(addr);
+  }
+
+  /**
+   * Adds to `nodes` the nodes that the overlay namespaces of those nodes send `ips` to (neighbour →
+   * FDB → VTEP, the all-zero FDB entry, a VXLAN `remote`), twice over, so stale entries are followed.
+   */
+  closure(nodes: Set<string>, ips: Set<string>): Set<string> {
+    for (let round = 0; round < 2; round++) {
+      for (const n of [...nodes]) {
+        for (const ns of this.nsByNode.get(n) ?? []) {
+          if (ns.role !== 'overlay' && ns.fdb.length === 0) continue;
+          const macs = new Set<string>(['00:00:00:00:00:00']);
+          for (const ne of ns.neighbours) if (ips.has(ne.dst) && ne.lladdr) macs.add(ne.lladdr.toLowerCase());
+          for (const f of ns.fdb) {
+            if (!f.dst || !macs.has(f.mac.toLowerCase())) continue;
+            const o = this.nodeByAddr.get(f.dst);
+            if (o) nodes.add(o);
+          }
+        }
+        for (const i of this.ifByNode.get(n) ?? []) {
+          const r = i.details.vxlan?.remote;
+          const o = r ? this.nodeByAddr.get(r) : undefined;
+          if (o) nodes.add(o);
+        }
+      }
+    }
+    return nodes;
+  }
+
+  /** A model and world of only these nodes. */
+  build(nodes: Iterable<string>): { model: Model; world: World } {
+    const names = new Set(nodes);
+    const model: Model = {
+      ...this.model,
+      nodes: this.model.nodes.filter((n) => names.has(n.name)),
+      namespaces: [...names].flatMap((n) => this.nsByNode.get(n) ?? []),
+      interfaces: [...names].flatMap((n) => this.ifByNode.get(n) ?? []),
+      links: [],
+      problems: [],
+      files: [],
+    };
+    return { model, world: new World(model) };
+  }
+}
+
+/**
+ * Whether a sub-world's outcomes can be kept: every outcome ends in a namespace of the sub-world,
+ * and every failure was decided by a rule, a route or IPVS (not by a missing peer or next hop).
+ */
+export function trustworthy(outcomes: Outcome[]): boolean {
+  if (outcomes.length === 0) return false;
+  const decided = (steps: Outcome['steps']): boolean => {
+    const last = [...steps].reverse().find((s) => s.kind !== 'note' && s.kind !== 'conntrack');
+    return !!last && (last.kind === 'netfilter' || last.kind === 'policy' || last.kind === 'ipvs' || last.kind === 'drop' || last.kind === 'deliver');
+  };
+  for (const o of outcomes) {
+    if (o.final.namespace === '(outside)') return false;
+    if (o.verdict !== 'delivered' && !decided(o.steps)) return false;
+    if (o.reply && (o.reply.verdict !== 'delivered' || o.reply.final.namespace === '(outside)') && !decided(o.reply.steps)) return false;
+  }
+  return true;
+}
