@@ -215,9 +215,12 @@ export function walkTable(t: Table, hook: string, p: NfPacket, ct: NfConn, ctx: 
       if (frame.next >= frame.chain.rules.length) {
         // End of chain: a built-in falls to its policy; a user chain returns to its caller.
         if (s.stack.length === 1 || frame.chain.builtin) {
-          const policy = frame.chain.policy ?? 'ACCEPT';
-          s.events.push({ chain: frame.chain.name, action: `policy ${policy}`, mark: s.mark, ctmark: s.ctmark });
-          out.push({ probability: s.probability, verdict: policy, policyOf: frame.chain, mark: s.mark, ctmark: s.ctmark, untracked: s.untracked, events: s.events });
+          // An empty return stack means the hook's base chain policy decides, also when a `-g`
+          // replaced the base chain's frame (ipt_do_table: underflow[hook]; nft_do_chain:
+          // nft_base_chain(basechain)->policy).
+          const policy = start.policy ?? 'ACCEPT';
+          s.events.push({ chain: start.name, action: `policy ${policy}`, mark: s.mark, ctmark: s.ctmark });
+          out.push({ probability: s.probability, verdict: policy, policyOf: start, mark: s.mark, ctmark: s.ctmark, untracked: s.untracked, events: s.events });
           done = true;
         } else {
           s.stack.pop();
@@ -246,7 +249,7 @@ export function walkTable(t: Table, hook: string, p: NfPacket, ct: NfConn, ctx: 
         s.probability *= m.p;
         s.events = [...s.events, { chain: frame.chain.name, rule, action: 'matched', note: m.note, mark: s.mark, ctmark: s.ctmark }];
       }
-      const r = applyTarget(rule, rule.spec.target, s, t, ct, p);
+      const r = applyTarget(rule, rule.spec.target, s, t, start);
       if (r === 'continue') continue;
       out.push({ ...r, probability: s.probability, decidedBy: rule, mark: s.mark, ctmark: s.ctmark, untracked: s.untracked, events: s.events });
       done = true;
@@ -286,7 +289,7 @@ function natTo(s: string | undefined): { addr?: number; port?: number; range: bo
   return { addr: a1 ? ip4(a1) : undefined, port: p1 ? Number(p1) : undefined, range: a2 !== undefined || p2 !== undefined };
 }
 
-function applyTarget(rule: Rule, tg: XtTarget | undefined, s: WalkState, t: Table, ct: NfConn, p: NfPacket): TargetResult {
+function applyTarget(rule: Rule, tg: XtTarget | undefined, s: WalkState, t: Table, start: Chain): TargetResult {
   const frame = s.stack[s.stack.length - 1];
   const ev = (action: string, note?: string): void => void s.events.push({ chain: frame.chain.name, rule, action, note, mark: s.mark, ctmark: s.ctmark });
   if (!tg) {
@@ -308,9 +311,10 @@ function applyTarget(rule: Rule, tg: XtTarget | undefined, s: WalkState, t: Tabl
     }
     case 'RETURN': {
       if (s.stack.length === 1 || frame.chain.builtin) {
-        // RETURN in a built-in chain applies the policy (ip_tables.c: XT_RETURN at the base chain).
-        const policy = frame.chain.policy ?? 'ACCEPT';
-        ev(`RETURN from built-in chain: policy ${policy}`);
+        // RETURN with an empty return stack (in the base chain, or in a chain it reached by -g)
+        // applies the base chain's policy (ip_tables.c: XT_RETURN with stackidx 0 → underflow).
+        const policy = start.policy ?? 'ACCEPT';
+        ev(`RETURN with nothing to return to: policy of ${start.name} ${policy}`);
         return { verdict: policy };
       }
       s.stack.pop();
@@ -408,8 +412,6 @@ function applyTarget(rule: Rule, tg: XtTarget | undefined, s: WalkState, t: Tabl
     return { verdict: 'UNKNOWN', detail: `target ${tg.name} is not known to meshtrace${target ? '' : ' (and no chain of that name exists)'}` };
   }
   return 'continue';
-  void ct;
-  void p;
 }
 
 /** Result of matching one rule: the probability that it matches (0 or 1 unless uncertain). */

@@ -56,6 +56,8 @@ interface Flow {
   hops: number;
   /** The conntrack state of the packet in the namespace it is in now. */
   ct?: { state: CtState; conn?: Conn };
+  /** An ICMP error about the flow's packet: conntrack sees it as RELATED to the connection. */
+  related?: boolean;
 }
 
 interface End {
@@ -63,6 +65,8 @@ interface End {
   verdict: Verdict;
   reason: string;
   final: FinalView;
+  /** For rejected packets: the answer the kernel sends back (a TCP reset or an ICMP error). */
+  answer?: 'rst' | 'icmp';
 }
 
 const MAX_HOPS = 48;
@@ -76,7 +80,7 @@ function clone(f: Flow): Flow {
     // The current conntrack entry must be the branch's own copy, not the parent's.
     if (f.ct?.conn === v) ctConn = c;
   }
-  return { prob: f.prob, steps: [...f.steps], pkt: { ...f.pkt }, conns, dir: f.dir, hops: f.hops, ct: f.ct ? { state: f.ct.state, conn: ctConn ?? f.ct.conn } : undefined };
+  return { prob: f.prob, steps: [...f.steps], pkt: { ...f.pkt }, conns, dir: f.dir, hops: f.hops, ct: f.ct ? { state: f.ct.state, conn: ctConn ?? f.ct.conn } : undefined, related: f.related };
 }
 
 /** Options of a trace. */
@@ -120,6 +124,7 @@ export function traceQuery(model: Model, q: TraceQuery, world = new World(model)
   for (const e of merge(ends)) {
     const o: Outcome = { verdict: e.verdict, probability: round(e.flow.prob), final: e.final, reason: e.reason, steps: e.flow.steps };
     if (opts.reply !== false && e.verdict === 'delivered' && e.final.namespace !== '(outside)') o.reply = sim.reply(e, query);
+    if (opts.reply !== false && e.verdict === 'rejected' && e.answer) o.reply = sim.answer(e, query);
     outcomes.push(o);
   }
   return { query, outcomes, warnings };
@@ -166,8 +171,8 @@ class Sim {
     return { node: s?.ns.node ?? '', namespace: nsName ?? s?.ns.name ?? '', src: ip4str(p.src), sport: p.sport, dst: ip4str(p.dst), dport: p.dport };
   }
 
-  private end(f: Flow, s: SimNs, verdict: Verdict, reason: string): End[] {
-    return [{ flow: f, verdict, reason, final: this.final(s, f.pkt) }];
+  private end(f: Flow, s: SimNs, verdict: Verdict, reason: string, answer?: End['answer']): End[] {
+    return [{ flow: f, verdict, reason, final: this.final(s, f.pkt), answer }];
   }
 
   private ruleRef(r: Rule): { file: string; line: number; text: string } {
@@ -190,6 +195,12 @@ class Sim {
       f.ct = { state: 'NEW', conn };
       return;
     }
+    if (f.related) {
+      // An ICMP error carries the offending packet; conntrack finds that packet's connection and
+      // marks the error RELATED (nf_conntrack_icmpv4_error → icmp_error_message); none: INVALID.
+      f.ct = c ? { state: 'RELATED', conn: c } : { state: 'INVALID' };
+      return;
+    }
     // Reply direction: the packet must match the reply tuple of the entry the original made here.
     if (c?.reply && c.reply.src === p.src && c.reply.dst === p.dst && c.reply.sport === p.sport && c.reply.dport === p.dport) {
       f.ct = { state: c.untracked ? 'UNTRACKED' : 'ESTABLISHED', conn: c };
@@ -207,7 +218,10 @@ class Sim {
   /** Undoes NAT for a reply packet at the DST-manip (PREROUTING/OUTPUT) or SRC-manip (POSTROUTING/INPUT) point. */
   private replyNat(s: SimNs, f: Flow, manip: 'dst' | 'src', hook: string): void {
     const c = f.ct?.conn;
-    if (f.dir !== 'REPLY' || !c || f.ct?.state !== 'ESTABLISHED') return;
+    if (f.dir !== 'REPLY' || !c || (f.ct?.state !== 'ESTABLISHED' && f.ct?.state !== 'RELATED')) return;
+    // An ICMP error's outer source is the router that sent it; only its destination goes back
+    // to the original sender (nf_nat_icmp_reply_translation).
+    if (f.related && manip === 'src') return;
     const before = this.view(f.pkt);
     if (manip === 'dst' && c.snat) {
       f.pkt.dst = c.orig.src;
@@ -269,7 +283,7 @@ class Sim {
       }
       if (b.verdict === 'ACCEPT') go.push({ f: g, nat: b.nat });
       else if (b.verdict === 'DROP') ends.push(...this.end(g, s, 'dropped', `dropped by ${b.decidedBy ? `${b.decidedBy.source.file}:${b.decidedBy.source.line}` : `the policy of ${table} ${b.policyOf?.name ?? hook}`}`));
-      else if (b.verdict === 'REJECT') ends.push(...this.end(g, s, 'rejected', `rejected (${b.detail}) by ${b.decidedBy?.source.file}:${b.decidedBy?.source.line}`));
+      else if (b.verdict === 'REJECT') ends.push(...this.end(g, s, 'rejected', `rejected (${b.detail}) by ${b.decidedBy?.source.file}:${b.decidedBy?.source.line}`, b.detail === 'tcp-reset' ? 'rst' : 'icmp'));
       else ends.push(...this.end(g, s, 'dropped', `unknown: ${b.detail} — meshtrace cannot tell what happens next`));
     }
     return { go, ends };
@@ -429,14 +443,6 @@ class Sim {
   /** IP input: ip_rcv → PREROUTING → routing → local in or forward. */
   private ipReceive(s: SimNs, iif: string, f: Flow, preroutingDone: boolean): End[] {
     const p = f.pkt;
-    if ((p.dst >>> 24) === 127 && iif !== 'lo') {
-      const rl = this.w.sysctl(s, `net.ipv4.conf.${iif}.route_localnet`, '0');
-      const rla = this.w.sysctl(s, 'net.ipv4.conf.all.route_localnet', '0');
-      if (rl.value !== '1' && rla.value !== '1') {
-        this.step(f, s, { kind: 'drop', action: 'martian destination', note: `127.0.0.0/8 arriving on ${iif} with route_localnet=0${rl.captured ? '' : ' (not captured: kernel default)'}` });
-        return this.end(f, s, 'dropped', `martian destination ${ip4str(p.dst)} on ${iif} (route_localnet is off)`);
-      }
-    }
     this.conntrack(s, f);
     let flows: Flow[] = [f];
     const ends: End[] = [];
@@ -452,11 +458,32 @@ class Sim {
 
   private routeInput(s: SimNs, iif: string, f: Flow): End[] {
     const p = f.pkt;
+    if (iif !== 'lo') {
+      // ip_route_input_slow (net/ipv4/route.c) runs after PREROUTING, on the rewritten packet:
+      // a loopback destination or source on another interface is a martian unless route_localnet,
+      // and (fib_validate_source, net/ipv4/fib_frontend.c) a source that is one of this
+      // namespace's own addresses is a martian unless accept_local.
+      const sys = (k: string): string => this.w.sysctl(s, `net.ipv4.conf.${iif}.${k}`, '0').value === '1' || this.w.sysctl(s, `net.ipv4.conf.all.${k}`, '0').value === '1' ? '1' : '0';
+      const localnet = sys('route_localnet') === '1';
+      if (((p.dst >>> 24) === 127 || (p.src >>> 24) === 127) && !localnet) {
+        const which = (p.dst >>> 24) === 127 ? 'destination' : 'source';
+        this.step(f, s, { kind: 'drop', action: `martian ${which}`, note: `127.0.0.0/8 ${which} arriving on ${iif} with route_localnet=0 (net.ipv4.conf.{all,${iif}}.route_localnet)` });
+        return this.end(f, s, 'dropped', `martian ${which} ${ip4str(which === 'destination' ? p.dst : p.src)} on ${iif} (route_localnet is off)`);
+      }
+      if (s.local.has(p.src) && sys('accept_local') !== '1') {
+        this.step(f, s, { kind: 'drop', action: 'martian source', note: `the source ${ip4str(p.src)} is an address of this namespace, arriving on ${iif} (accept_local=0)` });
+        return this.end(f, s, 'dropped', `martian source ${ip4str(p.src)} on ${iif}: a local address coming from outside`);
+      }
+      if (p.src === 0 || (p.src >>> 28) === 14 || p.src === 0xffffffff) {
+        this.step(f, s, { kind: 'drop', action: 'martian source', note: `source ${ip4str(p.src)} is not a unicast address` });
+        return this.end(f, s, 'dropped', `martian source ${ip4str(p.src)}`);
+      }
+    }
     const r = this.route(s, p.dst, { src: p.src, iif, mark: p.mark });
     this.routeStep(f, s, r, 'routing decision');
     if (r.kind === 'none') return this.end(f, s, 'no-route', `no route to ${ip4str(p.dst)} in ${s.ns.id}`);
     if (r.type === 'blackhole') return this.end(f, s, 'dropped', 'blackhole route');
-    if (r.type === 'unreachable' || r.type === 'prohibit') return this.end(f, s, 'rejected', `${r.type} route (ICMP ${r.type === 'prohibit' ? 'administratively prohibited' : 'host unreachable'})`);
+    if (r.type === 'unreachable' || r.type === 'prohibit') return this.end(f, s, 'rejected', `${r.type} route (ICMP ${r.type === 'prohibit' ? 'administratively prohibited' : 'host unreachable'})`, 'icmp');
     // rp_filter (fib_validate_source): the route back to the source must leave by iif (strict) or exist (loose).
     const rpAll = this.w.sysctl(s, 'net.ipv4.conf.all.rp_filter', '0');
     const rpIf = this.w.sysctl(s, `net.ipv4.conf.${iif}.rp_filter`, '0');
@@ -510,7 +537,7 @@ class Sim {
             ? `no IPVS service took it: the packet's mark is ${hex(h.pkt.mark)} and the services here are ${svcs.join(', ')}${h.pkt.mark === 0 ? `; a mangle MARK rule for ${h.pkt.proto}/${h.pkt.dport} is missing in ${s.ns.name}` : ''}`
             : `${s.ns.name} has no IPVS service${s.ns.ipvs ? '' : ' (no ipvsadm dump in the capture)'}`;
           this.step(h, s, { kind: 'drop', action: `no socket in ${s.ns.name}`, note: why });
-          ends.push(...this.end(h, s, 'rejected', `reached ${s.ns.name}, where nothing listens: ${why}`));
+          ends.push(...this.end(h, s, 'rejected', `reached ${s.ns.name}, where nothing listens: ${why}`, h.pkt.proto === 'tcp' ? 'rst' : 'icmp'));
           continue;
         }
         this.step(h, s, { kind: 'deliver', action: `delivered to ${ip4str(h.pkt.dst)}${h.pkt.dport !== undefined ? `:${h.pkt.dport}` : ''}`, note: 'a local address of this namespace: a socket listening there receives it' });
@@ -560,7 +587,7 @@ class Sim {
     const choices = this.schedule(svc);
     if (choices.length === 0) {
       this.step(f, s, { kind: 'ipvs', hook: 'INPUT', rule: ref, action: `IPVS ${name}: no real server with weight > 0`, note: svc.dests.length ? 'every real server has weight 0 (Docker de-weights a task it is removing); ip_vs_leave answers ICMP port unreachable' : 'the service has no real servers' });
-      return this.end(f, s, 'rejected', `IPVS service ${name} has no usable real server (${svc.dests.length ? 'all weights are 0' : 'none'})`);
+      return this.end(f, s, 'rejected', `IPVS service ${name} has no usable real server (${svc.dests.length ? 'all weights are 0' : 'none'})`, 'icmp');
     }
     const ends: End[] = [];
     for (const ch of choices) {
@@ -644,6 +671,12 @@ class Sim {
         this.routeStep(g, s, rr, 're-route after OUTPUT');
         if (rr.kind === 'none') {
           ends.push(...this.end(g, s, 'no-route', `no route to ${ip4str(g.pkt.dst)} after OUTPUT rewrote the packet`));
+          continue;
+        }
+        if (rr.type === 'blackhole' || rr.type === 'unreachable' || rr.type === 'prohibit') {
+          // ip_route_me_harder fails on these (fib_props[type].error) and the hook drops the packet
+          // with that error (nf_route_table_hook4 / ipt_mangle_out: NF_DROP_ERR).
+          ends.push(...this.end(g, s, 'dropped', `re-routing after OUTPUT found a ${rr.type} route: the packet is dropped (the sender gets an error)`));
           continue;
         }
       }
@@ -913,6 +946,37 @@ class Sim {
 
   // ---------------------------------------------------------------- replies
 
+  /**
+   * Traces the answer to a rejected packet (the TCP reset or ICMP error the kernel sends from the
+   * namespace that refused it, nf_send_reset / nf_send_unreach → ip_local_out) back to the sender:
+   * a firewall on the way back can stop it, and then the sender only sees silence.
+   */
+  answer(e: End, q: TraceQuery & { sport: number }): ReplyTrace | undefined {
+    const s = this.w.ns.get(`${e.final.node}/${e.final.namespace}`);
+    if (!s || !e.answer) return undefined;
+    if (`${q.node}/${q.namespace}` === s.ns.id && !q.iif) return undefined; // refused on the sender's own host: the error is returned directly
+    const fwd = e.flow;
+    const rst = e.answer === 'rst';
+    const src = rst ? fwd.pkt.dst : this.selectSrc(s, undefined, fwd.pkt.src) ?? fwd.pkt.dst;
+    const p: Pkt = rst
+      ? { src, dst: fwd.pkt.src, proto: 'tcp', sport: fwd.pkt.dport, dport: fwd.pkt.sport, tcpFlags: 0x14, mark: 0 }
+      : { src, dst: fwd.pkt.src, proto: 'icmp', icmpType: 3, mark: 0 };
+    const conns = new Map<string, Conn>();
+    for (const [k, v] of fwd.conns) conns.set(k, { ...v, orig: { ...v.orig }, reply: v.reply ? { ...v.reply } : undefined });
+    const flow: Flow = { prob: 1, steps: [], pkt: p, conns, dir: 'REPLY', hops: 0, related: !rst };
+    this.step(flow, s, { kind: 'note', action: `${answerName(e.answer)} sent back to ${ip4str(p.dst)}`, note: 'the refusal is a packet of its own and crosses every namespace back to the sender' });
+    const ends = merge(this.localOut(s, flow));
+    const best = ends[0];
+    if (!best) return { verdict: 'dropped', final: e.final, reason: `the ${answerName(e.answer)} went nowhere`, steps: flow.steps };
+    const reached = best.verdict === 'delivered' && best.final.dst === q.src;
+    return {
+      verdict: reached ? 'delivered' : best.verdict === 'delivered' ? 'dropped' : best.verdict,
+      final: best.final,
+      reason: reached ? `the ${answerName(e.answer)} reaches the sender ${q.src}: it sees the connection refused` : `the ${answerName(e.answer)} does not reach the sender (${best.reason}): it sees silence, as for a drop`,
+      steps: best.flow.steps,
+    };
+  }
+
   /** Traces the reply of a delivered outcome back to the original sender. */
   reply(e: End, q: TraceQuery & { sport: number }): ReplyTrace {
     const fs = this.w.ns.get(`${e.final.node}/${e.final.namespace}`);
@@ -949,6 +1013,11 @@ class Sim {
     }
     return { verdict, final: best.final, reason, steps: best.flow.steps };
   }
+}
+
+/** A short name for an answer kind. */
+function answerName(a: End['answer']): string {
+  return a === 'rst' ? 'TCP reset' : 'ICMP error';
 }
 
 function routeText(r: SimRoute): string {
