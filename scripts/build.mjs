@@ -1,5 +1,6 @@
-// One esbuild script for every entry point: the CLI, the extension (vscode external),
-// the language server and the benchmark. Types are checked separately by `tsc --noEmit`.
+// One esbuild script for every entry point: the CLI, the extension (vscode external), its worker
+// thread, the language server, the benchmark, and the path diagram's webview script (for the
+// browser, with its stylesheet). Types are checked separately by `tsc --noEmit`.
 import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
 
@@ -7,12 +8,31 @@ const production = process.argv.includes('--production');
 const entries = [
   { in: 'src/cli/main.ts', out: 'cli', banner: '#!/usr/bin/env node' },
   { in: 'src/extension.ts', out: 'extension' },
+  { in: 'src/node/captureWorker.ts', out: 'worker' },
   { in: 'src/server/main.ts', out: 'server' },
   { in: 'scripts/bench.ts', out: 'bench' },
 ].filter((e) => existsSync(e.in));
+// The webview's script runs in the page, not in Node: an IIFE for browsers, and its CSS beside it.
+const webviewEntries = [
+  { in: 'src/webview/main.ts', out: 'webview' },
+  { in: 'src/webview/diagram.css', out: 'webview' },
+].filter((e) => existsSync(e.in));
 
-await Promise.all(
-  entries.map((e) =>
+await Promise.all([
+  ...webviewEntries.map((e) =>
+    esbuild.build({
+      entryPoints: { [e.out]: e.in },
+      bundle: true,
+      platform: 'browser',
+      target: 'chrome120',
+      format: 'iife',
+      outdir: 'dist',
+      sourcemap: !production,
+      minify: production,
+      logLevel: 'warning',
+    }),
+  ),
+  ...entries.map((e) =>
     esbuild.build({
       entryPoints: { [e.out]: e.in },
       bundle: true,
@@ -29,4 +49,4 @@ await Promise.all(
       logLevel: 'warning',
     }),
   ),
-);
+]);

@@ -1,28 +1,31 @@
 /**
- * VS Code activation: wiring only. Every registration is disposed with the extension.
+ * VS Code activation: wiring only. The session (state and the worker), the two views, the
+ * Problems-panel diagnostics and the command table; every registration is disposed with the
+ * extension. Activation is lazy: on meshtrace's commands and views only (package.json).
  */
 import * as vscode from 'vscode';
-import { loadModel } from './node/loadCapture';
-import { summarizeModel } from './core/model/summary';
-import { formatProblem } from './core/problem';
+import { Session } from './commands/session';
+import { COMMANDS } from './commands/index';
+import { createTopologyView } from './views/topologyTree';
+import { createTraceView } from './views/traceTree';
+import { createProblemsDiagnostics } from './views/problemsDiagnostics';
+import { DiagramPanel } from './webview/diagramPanel';
 
-/** Activates meshtrace: registers its commands. */
+/** Activates meshtrace. */
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('meshtrace');
+  const session = new Session(context.extensionUri, output);
   context.subscriptions.push(
     output,
-    vscode.commands.registerCommand('meshtrace.loadCapture', async (uri?: vscode.Uri) => {
-      const target =
-        uri ??
-        (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: true, canSelectMany: false, openLabel: 'Load capture' }))?.[0];
-      if (!target) return;
-      const model = loadModel([target.fsPath]);
-      output.clear();
-      for (const line of summarizeModel(model)) output.appendLine(line);
-      for (const p of model.problems) output.appendLine(formatProblem(p));
-      output.show(true);
-    }),
+    session,
+    createTopologyView(session),
+    createTraceView(session),
+    createProblemsDiagnostics(session),
+    { dispose: () => DiagramPanel.open?.dispose() },
+    ...COMMANDS.map((c) => vscode.commands.registerCommand(c.id, (...args: unknown[]) => c.run(session, ...args))),
   );
+  void vscode.commands.executeCommand('setContext', 'meshtrace.loaded', false);
+  void vscode.commands.executeCommand('setContext', 'meshtrace.hasTrace', false);
 }
 
 /** Nothing to release beyond the subscriptions. */

@@ -1,0 +1,51 @@
+/**
+ * The worker thread that does meshtrace's long work off the extension host's thread: reading and
+ * building a capture's model, and tracing packets through it. It keeps the last model (and the
+ * simulator's World built from it) so a trace does not send the model back and forth. Started by
+ * CaptureWorkerClient (captureWorkerClient.ts); bundled to dist/worker.js.
+ */
+import { parentPort } from 'node:worker_threads';
+import { readCapture, type LoadOptions } from './loadCapture';
+import { buildModel } from '../core/model/buildModel';
+import { traceQuery } from '../core/sim/simulate';
+import { World } from '../core/sim/world';
+import type { DumpFile, Model } from '../core/model/model';
+import type { Trace, TraceQuery } from '../core/sim/trace';
+
+/** A job for the worker. `extra` are dumps that do not come from disk (pastes). */
+export type WorkRequest =
+  | { id: number; op: 'load'; paths: string[]; extra: DumpFile[]; opts?: LoadOptions }
+  | { id: number; op: 'trace'; query: TraceQuery };
+
+/** The worker's answer to one job. */
+export type WorkReply = { id: number; ok: true; model?: Model; trace?: Trace } | { id: number; ok: false; error: string };
+
+let model: Model | undefined;
+let world: World | undefined;
+
+/** Loads paths plus extra dumps into a model, as loadModel does for paths alone. */
+export function loadWithExtra(paths: string[], extra: DumpFile[], opts: LoadOptions = {}): Model {
+  const { files, problems } = readCapture(paths, opts);
+  const m = buildModel([...files, ...extra]);
+  m.problems.unshift(...problems);
+  return m;
+}
+
+/** Runs one job against the worker's state. */
+export function handle(req: WorkRequest): WorkReply {
+  try {
+    if (req.op === 'load') {
+      model = loadWithExtra(req.paths, req.extra, req.opts);
+      world = undefined;
+      return { id: req.id, ok: true, model };
+    }
+    if (!model) return { id: req.id, ok: false, error: 'no capture is loaded in the worker' };
+    world ??= new World(model);
+    return { id: req.id, ok: true, trace: traceQuery(model, req.query, world) };
+  } catch (e) {
+    return { id: req.id, ok: false, error: e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e) };
+  }
+}
+
+const port = parentPort;
+if (port) port.on('message', (req: WorkRequest) => port.postMessage(handle(req)));
