@@ -10,6 +10,8 @@ import { showDiagram } from './showDiagram';
 import { exportTrace } from './exportTrace';
 import { reloadCapture } from './reloadCapture';
 import { revealSource } from './revealSource';
+import { captureThisMachine } from './captureThisMachine';
+import { captureRemoteNodes } from './captureRemoteNodes';
 
 /** The command table. */
-export const COMMANDS: readonly MeshtraceCommand[] = [loadCapture, loadFile, pasteDump, openSample, tracePacket, traceFromHere, showDiagram, exportTrace, reloadCapture, revealSource];
+export const COMMANDS: readonly MeshtraceCommand[] = [loadCapture, loadFile, pasteDump, openSample, tracePacket, traceFromHere, showDiagram, exportTrace, reloadCapture, revealSource, captureThisMachine, captureRemoteNodes];

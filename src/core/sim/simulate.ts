@@ -210,9 +210,18 @@ class Sim {
       f.ct = { state: 'ESTABLISHED', conn: c };
       return;
     }
-    // No entry: a TCP SYN-ACK with no SYN seen is INVALID (nf_conntrack_proto_tcp.c tcp_new:
-    // only a SYN may open a connection); UDP and ICMP replies start a new entry.
-    f.ct = { state: p.proto === 'tcp' ? 'INVALID' : 'NEW' };
+    // No entry here (the original was not tracked, or took another way). A TCP SYN-ACK cannot
+    // open a connection (nf_conntrack_proto_tcp.c tcp_new: tcp_conntracks[0][SYNACK][NONE] is
+    // sIV): INVALID. A UDP or ICMP reply starts a new entry of its own, and the nat table is
+    // consulted for it as for any first packet (seen in the conformance lab: a NOTRACKed UDP
+    // request's reply was MASQUERADEd; test/fixtures/conformance/notrack-reply-is-tracked-and-masqueraded).
+    if (p.proto === 'tcp') {
+      f.ct = { state: 'INVALID' };
+      return;
+    }
+    const conn: Conn = { orig: { src: p.src, dst: p.dst, sport: p.sport, dport: p.dport }, dnat: false, snat: false, dstManipDone: false, srcManipDone: false, mark: 0, untracked: false };
+    f.conns.set(s.ns.id, conn);
+    f.ct = { state: 'NEW', conn };
   }
 
   /** Undoes NAT for a reply packet at the DST-manip (PREROUTING/OUTPUT) or SRC-manip (POSTROUTING/INPUT) point. */
@@ -277,8 +286,10 @@ class Sim {
       if (g.ct?.conn) {
         g.ct.conn.mark = b.ctmark;
         if (b.untracked) {
-          g.ct.conn.untracked = true;
-          g.ct.state = 'UNTRACKED';
+          // NOTRACK / CT --notrack untrack this one packet (xt_CT.c notrack_tg): no entry is made,
+          // so a later packet of the flow (its reply) is new to conntrack here.
+          g.conns.delete(s.ns.id);
+          g.ct = { state: 'UNTRACKED' };
         }
       }
       if (b.verdict === 'ACCEPT') go.push({ f: g, nat: b.nat });
