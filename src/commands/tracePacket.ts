@@ -6,6 +6,7 @@ import type { QueryHint } from '../views/viewItem';
 import type { Trace, TraceQuery } from '../core/sim/trace';
 import { traceWizard } from './traceWizard';
 import { DiagramPanel } from '../webview/diagramPanel';
+import type { TracePrefill } from '../shared/protocol';
 
 /** Asks for a query (starting from `hint`), traces it, and shows the result. */
 export async function traceWithWizard(session: Session, hint?: QueryHint): Promise<Trace | undefined> {
@@ -35,10 +36,21 @@ function isComplete(h: QueryHint | undefined): h is TraceQuery {
 /** The palette command: the wizard; or, given a complete TraceQuery, that query. Resolves to the Trace. */
 export const tracePacket: MeshtraceCommand = {
   id: 'meshtrace.trace',
-  run(session, arg) {
+  async run(session, arg) {
+    if (isPrefill(arg)) {
+      // A code lens of the language server: load the capture the rule file belongs to, then ask
+      // for what the chain does not tell (src/shared/protocol.ts TracePrefill).
+      if (session.source?.root?.fsPath !== arg.capture) await session.loadPath(vscode.Uri.file(arg.capture), arg.capture.split(/[\\/]/).pop() ?? arg.capture);
+      const q = arg.query;
+      return traceWithWizard(session, { ...q, ...(q.proto ? { proto: q.proto } : {}) } as QueryHint);
+    }
     return traceWithWizard(session, isHint(arg) ? arg : undefined);
   },
 };
+
+function isPrefill(x: unknown): x is TracePrefill {
+  return typeof x === 'object' && x !== null && typeof (x as TracePrefill).capture === 'string' && typeof (x as TracePrefill).query === 'object';
+}
 
 function isHint(x: unknown): x is QueryHint {
   return typeof x === 'object' && x !== null && !('contextValue' in x) && !(x instanceof vscode.Uri);

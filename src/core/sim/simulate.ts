@@ -12,7 +12,7 @@
  * nat chains are consulted only for a connection's first packet, once per manip type
  * (nf_nat_core.c: nf_nat_inet_fn checks nf_nat_initialized()).
  */
-import type { Model, ModelIface } from '../model/model';
+import type { Model, ModelIface, Namespace } from '../model/model';
 import type { Rule, TableName } from '../model/netfilter';
 import type { IpvsDest, IpvsService } from '../model/ipvs';
 import { inPrefix, ip4, ip4str } from './addr';
@@ -130,12 +130,45 @@ export function traceQuery(model: Model, q: TraceQuery, world = new World(model)
   return { query, outcomes, warnings };
 }
 
+type Neighbour = Namespace['neighbours'][number];
+type FdbEntry = Namespace['fdb'][number];
+const neighbourIdx = new WeakMap<Neighbour[], { n: number; m: Map<string, Neighbour> }>();
+const fdbIdx = new WeakMap<FdbEntry[], { n: number; m: Map<string, { byMac: Map<string, FdbEntry>; zero?: FdbEntry }> }>();
+
+/** Address → the first neighbour entry with a link-layer address (what `find` would return), built once per list. */
+function neighbourIndex(list: Neighbour[]): Map<string, Neighbour> {
+  const c = neighbourIdx.get(list);
+  if (c && c.n === list.length) return c.m;
+  const m = new Map<string, Neighbour>();
+  for (const n of list) if (n.lladdr && !m.has(n.dst)) m.set(n.dst, n);
+  neighbourIdx.set(list, { n: list.length, m });
+  return m;
+}
+
+/** Device → its FDB entries with a `dst`: the first by lower-case MAC, and the first all-zero one; built once per list. */
+function fdbIndex(list: FdbEntry[]): Map<string, { byMac: Map<string, FdbEntry>; zero?: FdbEntry }> {
+  const c = fdbIdx.get(list);
+  if (c && c.n === list.length) return c.m;
+  const m = new Map<string, { byMac: Map<string, FdbEntry>; zero?: FdbEntry }>();
+  for (const e of list) {
+    if (!e.dst) continue;
+    let d = m.get(e.dev);
+    if (!d) m.set(e.dev, (d = { byMac: new Map() }));
+    const k = e.mac.toLowerCase();
+    if (!d.byMac.has(k)) d.byMac.set(k, e);
+    if (e.mac === '00:00:00:00:00:00' && !d.zero) d.zero = e;
+  }
+  fdbIdx.set(list, { n: list.length, m });
+  return m;
+}
+
 function round(p: number): number {
   return Math.round(p * 1e9) / 1e9;
 }
 
 /** Merges branches that ended the same way at the same place (statistic splits that re-join). */
 function merge(ends: End[]): End[] {
+  if (ends.length <= 1) return ends.slice();
   const out: End[] = [];
   const key = (e: End): string => `${e.verdict}|${JSON.stringify(e.final)}|${e.flow.steps.map((s) => `${s.rule?.file}:${s.rule?.line}:${s.action}`).join(',')}`;
   const seen = new Map<string, End>();
@@ -453,7 +486,6 @@ class Sim {
 
   /** IP input: ip_rcv → PREROUTING → routing → local in or forward. */
   private ipReceive(s: SimNs, iif: string, f: Flow, preroutingDone: boolean): End[] {
-    const p = f.pkt;
     this.conntrack(s, f);
     let flows: Flow[] = [f];
     const ends: End[] = [];
@@ -853,13 +885,10 @@ class Sim {
 
   /** The VXLAN device with a VNI on the node that owns a VTEP address (preferring the owner's namespace). */
   private vxlanAt(vni: number | undefined, vtep: number): { nsId: string; iface: ModelIface; vtepNs: SimNs } | undefined {
-    let vtepNs: SimNs | undefined;
-    for (const x of this.w.ns.values()) if (x.local.has(vtep)) vtepNs = x;
+    const vtepNs = this.w.lastOwner.get(vtep);
     if (!vtepNs) return undefined;
     let best: { nsId: string; iface: ModelIface } | undefined;
-    for (const x of vni === undefined ? [] : this.w.vxlanByVni.get(vni) ?? []) {
-      const xs = this.w.ns.get(x.namespaceId);
-      if (!xs || xs.ns.node !== vtepNs.ns.node) continue;
+    for (const x of vni === undefined ? [] : this.w.vxlanByVniNode.get(`${vni}|${vtepNs.ns.node}`) ?? []) {
       if (x.namespaceId === vtepNs.ns.id) return { nsId: x.namespaceId, iface: x, vtepNs };
       best ??= { nsId: x.namespaceId, iface: x };
     }
@@ -875,10 +904,10 @@ class Sim {
   private vxlanResolve(s: SimNs, vx: ModelIface, addr: number): { vtep: number; nsId: string; iface: ModelIface; vtepNs?: SimNs; how: string; source?: { file: string; line: number; text: string } } | undefined {
     const vni = vx.details.vxlan?.vni;
     const a = ip4str(addr);
-    const neigh = s.ns.neighbours.find((n) => n.dst === a && n.lladdr);
-    const fdbs = s.ns.fdb.filter((e) => e.dev === vx.name && e.dst);
-    const byMac = neigh ? fdbs.find((e) => e.mac.toLowerCase() === neigh.lladdr?.toLowerCase()) : undefined;
-    const fdb = byMac ?? fdbs.find((e) => e.mac === '00:00:00:00:00:00');
+    const neigh = neighbourIndex(s.ns.neighbours).get(a);
+    const fdbs = fdbIndex(s.ns.fdb).get(vx.name);
+    const byMac = neigh && fdbs ? fdbs.byMac.get((neigh.lladdr as string).toLowerCase()) : undefined;
+    const fdb = byMac ?? fdbs?.zero;
     const remote = fdb?.dst ?? vx.details.vxlan?.remote;
     if (remote) {
       const vtep = ip4(remote);

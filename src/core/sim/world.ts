@@ -69,6 +69,10 @@ export class World {
   readonly portsOf = new Map<string, ModelIface[]>();
   /** VNI → the VXLAN devices with it, on every node. */
   readonly vxlanByVni = new Map<number, ModelIface[]>();
+  /** Address → the last namespace (in `ns` order) that has it as a local address. */
+  readonly lastOwner = new Map<number, SimNs>();
+  /** `vni|node` → the VXLAN devices with that VNI in that node's namespaces (in vxlanByVni order). */
+  readonly vxlanByVniNode = new Map<string, ModelIface[]>();
 
   constructor(readonly model: Model) {
     for (const i of model.interfaces) {
@@ -86,6 +90,17 @@ export class World {
       }
     }
     for (const ns of model.namespaces) this.ns.set(ns.id, this.index(ns));
+    for (const s of this.ns.values()) for (const a of s.local.keys()) this.lastOwner.set(a, s);
+    for (const [vni, list] of this.vxlanByVni) {
+      for (const x of list) {
+        const xs = this.ns.get(x.namespaceId);
+        if (!xs) continue;
+        const k = `${vni}|${xs.ns.node}`;
+        const l = this.vxlanByVniNode.get(k);
+        if (l) l.push(x);
+        else this.vxlanByVniNode.set(k, [x]);
+      }
+    }
     for (const s of this.ns.values()) {
       if (s.ns.role !== 'host') continue;
       for (const [a, v] of s.local) if (v.iface !== 'lo' && (a >>> 24) !== 127) this.nodeByAddr.set(a, { node: s.ns.node, nsId: s.ns.id, iface: v.iface });
