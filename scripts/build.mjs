@@ -1,6 +1,7 @@
 // One esbuild script for every entry point: the CLI, the extension (vscode external), its worker
-// thread, the language server, the benchmark, and the path diagram's webview script (for the
-// browser, with its stylesheet). Types are checked separately by `tsc --noEmit`.
+// thread, the language server, the benchmark, and the webview scripts of the path diagram and the
+// simulation matrix (for the browser, with their stylesheets). Types are checked separately by
+// `tsc --noEmit`.
 import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
 
@@ -16,6 +17,8 @@ const entries = [
 const webviewEntries = [
   { in: 'src/webview/main.ts', out: 'webview' },
   { in: 'src/webview/diagram.css', out: 'webview' },
+  { in: 'src/webview/matrixMain.ts', out: 'matrix' },
+  { in: 'src/webview/matrix.css', out: 'matrix' },
 ].filter((e) => existsSync(e.in));
 
 await Promise.all([

@@ -12,6 +12,7 @@ import { reloadCapture } from './reloadCapture';
 import { revealSource } from './revealSource';
 import { captureThisMachine } from './captureThisMachine';
 import { captureRemoteNodes } from './captureRemoteNodes';
+import { simulate } from './simulate';
 
 /** The command table. */
-export const COMMANDS: readonly MeshtraceCommand[] = [loadCapture, loadFile, pasteDump, openSample, tracePacket, traceFromHere, showDiagram, exportTrace, reloadCapture, revealSource, captureThisMachine, captureRemoteNodes];
+export const COMMANDS: readonly MeshtraceCommand[] = [loadCapture, loadFile, pasteDump, openSample, tracePacket, traceFromHere, showDiagram, exportTrace, reloadCapture, revealSource, captureThisMachine, captureRemoteNodes, simulate];

@@ -7,6 +7,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { DumpFile, Model } from '../core/model/model';
 import type { Trace, TraceQuery } from '../core/sim/trace';
+import type { SimulateOptions, TopologyResult } from '../core/topology/simulate';
 import type { LoadOptions } from './loadCapture';
 import type { WorkReply, WorkRequest } from './captureWorker';
 
@@ -19,7 +20,7 @@ export class CancelledError extends Error {
 }
 
 type LoadJob = { paths: string[]; extra: DumpFile[]; opts?: LoadOptions };
-type Job = ({ op: 'load' } & LoadJob) | { op: 'trace'; query: TraceQuery };
+type Job = ({ op: 'load' } & LoadJob) | { op: 'trace'; query: TraceQuery } | { op: 'simulate'; model?: Model; opts?: SimulateOptions };
 
 /** A long-lived worker with a queue of one job at a time. */
 export class CaptureWorkerClient {
@@ -51,6 +52,16 @@ export class CaptureWorkerClient {
     return r.trace;
   }
 
+  /**
+   * Simulates the whole topology (simulateTopology) in the worker. With `model`, the worker takes
+   * that model (a client whose worker never loaded it); without, it uses the last loaded capture.
+   */
+  async simulate(model?: Model, opts?: SimulateOptions, signal?: AbortSignal): Promise<TopologyResult> {
+    const r = await this.enqueue({ op: 'simulate', model, opts }, signal);
+    if (!r.result) throw new Error('the worker returned no simulation');
+    return r.result;
+  }
+
   /** Ends the worker. */
   dispose(): void {
     this.stop(new CancelledError());
@@ -59,7 +70,7 @@ export class CaptureWorkerClient {
   private enqueue(job: Job, signal?: AbortSignal): Promise<WorkReply & { ok: true }> {
     const run = async (): Promise<WorkReply & { ok: true }> => {
       if (signal?.aborted) throw new CancelledError();
-      if (job.op === 'trace' && !this.loaded) {
+      if ((job.op === 'trace' || (job.op === 'simulate' && !job.model)) && !this.loaded) {
         if (!this.lastLoad) throw new Error('no capture is loaded');
         await this.send({ op: 'load', ...this.lastLoad }, signal);
         this.loaded = true;

@@ -228,6 +228,54 @@ describe('editor tier: meshtrace in a real VS Code (code-server 4.100.3 + Chromi
     assert.match(csp, /script-src 'nonce-[A-Za-z0-9_-]{16,}'/);
   });
 
+  it('Simulate Whole Topology shows the matrix (3 nodes × 8080, web.1/web.2 at 50%), findings, and a clicked cell opens its trace', async function () {
+    const page = ed!.page;
+    await w.runCommand(page, 'meshtrace: Simulate Whole Topology');
+    const frame = await until('the simulation matrix webview', async () => {
+      for (const fr of page.frames()) {
+        const has = await fr.evaluate(() => !!document.getElementById('matrix') && !!document.querySelector('#matrix tbody tr')).catch(() => false);
+        if (has) return fr;
+      }
+      return undefined;
+    }, 60000, 300);
+    // Each row as node, entry and its cells by column header (the page's text, as shown).
+    const shown = await frame.evaluate(() => {
+      const heads = Array.from(document.querySelectorAll('#matrix thead th')).map((e) => e.textContent ?? '');
+      return Array.from(document.querySelectorAll('#matrix tbody tr')).map((tr) => {
+        const tds = Array.from(tr.querySelectorAll('td'));
+        const cells: Record<string, string> = {};
+        tds.slice(3).forEach((td, i) => {
+          if (td.textContent) cells[heads[i + 3]] = `${td.textContent} ${td.className}`;
+        });
+        return { node: tds[0].textContent ?? '', entry: tr.querySelector('td.entry .label')?.textContent ?? '', status: tds[2].textContent ?? '', cells };
+      });
+    });
+    const ports = shown.filter((r) => r.entry === '8080/tcp');
+    assert.deepEqual(ports.map((r) => r.node), ['swarm-manager', 'swarm-worker1', 'swarm-worker2'], JSON.stringify(shown));
+    for (const r of ports) {
+      assert.equal(r.status, 'ok');
+      assert.deepEqual(r.cells, { 'web.1': '50% cell tone-ok', 'web.2': '50% cell tone-ok' }, `${r.node}: ${JSON.stringify(r.cells)}`);
+    }
+    assert.match(await frame.locator('#summary').innerText(), /^3 nodes, 5 entries: 5 ok, 0 not ok; 1 finding$/);
+    await ed!.screenshot('08-simulation-matrix');
+    // The node filter keeps one node's rows.
+    await frame.locator('#node').selectOption('swarm-worker2');
+    await until('the node filter', async () => ((await frame.locator('#matrix tbody tr').count()) === 1 ? true : undefined), 10000);
+    await frame.locator('#node').selectOption('');
+    await until('the filter cleared', async () => ((await frame.locator('#matrix tbody tr').count()) === shown.length ? true : undefined), 10000);
+    // The doctor's note is in the Findings view.
+    await w.row(page, 'Findings', 'Notes');
+    // Clicking swarm-worker1's web.1 cell traces its entry and opens the diagram at that outcome.
+    await frame.locator('#matrix tbody tr[data-node="swarm-worker1"]', { hasText: '8080/tcp' }).locator('td.cell', { hasText: '50%' }).first().click();
+    const f = await w.diagramFrame(page);
+    await until('the diagram at web.1', async () => ((await w.texts(f, '#tabs .tab.selected')).some((t) => t.includes('swarm-worker1/web.1.udlzvsraha1x')) ? true : undefined), 30000);
+    await ed!.screenshot('08-simulation-matrix-trace');
+    // Give the side bar back to Topology and Trace for the next cases: collapse Findings.
+    const findingsHeader = page.locator('.pane-header', { hasText: /^\s*Findings/i }).first();
+    if ((await findingsHeader.getAttribute('aria-expanded')) === 'true') await findingsHeader.click();
+    await until('Findings to collapse', async () => ((await findingsHeader.getAttribute('aria-expanded')) === 'false' ? true : undefined), 10000);
+  });
+
   it('a capture whose rule comment holds <img onerror> and <script> shows them as text, and nothing runs', async function () {
     const page = ed!.page;
     // Load it as a person would: the Explorer's context menu on the folder.
