@@ -375,6 +375,34 @@ describe('editor tier: meshtrace in a real VS Code (code-server 4.100.3 + Chromi
     await w.row(page, 'Trace', 'from lab/host (arriving on eth0)');
   });
 
+  it('hovering a MARK rule of the sample shows the IPVS service it feeds (the language server)', async function () {
+    const page = ed!.page;
+    const rel = 'swarm-manager/ingress_sbox/iptables-save.txt';
+    const lines = fs.readFileSync(path.join(ROOT, 'samples', 'seed-swarm', rel), 'utf8').split('\n');
+    const lineNo = lines.findIndex((l) => /--dport 8080 -j MARK --set-xmark 0x100/.test(l)) + 1;
+    assert.ok(lineNo > 0, 'the sample has the ingress MARK rule');
+    const col = lines[lineNo - 1].indexOf('0x100') + 2;
+    if (await w.quickInput(page).isVisible()) await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+P');
+    await w.waitQuickInput(page, '');
+    await page.keyboard.type(rel, { delay: 10 });
+    await until('quick open to offer the file', async () => ((await w.quickInput(page).locator('.monaco-list-row').count()) > 0 ? true : undefined), 15000);
+    await page.keyboard.press('Enter');
+    await until('the file to open', async () => ((await w.activeTab(page)).includes('iptables-save.txt') ? true : undefined), 15000);
+    await w.runCommand(page, 'Go to Line/Column');
+    await page.keyboard.type(`${lineNo}:${col}`, { delay: 10 });
+    await page.keyboard.press('Enter');
+    // The server loads the whole capture first; ask for the hover until it answers.
+    const text = await until('a hover naming FWM 256', async () => {
+      await w.runCommand(page, 'Show or Focus Hover');
+      const h = await page.locator('.monaco-hover').first().innerText({ timeout: 3000 }).catch(() => '');
+      return /FWM 256/.test(h) ? h : undefined;
+    }, 60000);
+    assert.match(text, /256/);
+    await ed!.screenshot('10-hover-mark-rule');
+    await page.keyboard.press('Escape');
+  });
+
   it('the extension host log shows meshtrace activated on demand and no activation error', function () {
     const logText = ed!.extensionHostLog();
     const act = /_doActivateExtension meshtrace\.meshtrace, startup: (\w+), activationEvent: '([^']+)'/.exec(logText);
