@@ -10,13 +10,16 @@
  * (`xtables_save_string`, `xtables_chain_protos`, `xtables_print_val_mask`) and the `save`
  * callbacks of extensions/libxt_*.c, libipt_*.c, libip6t_*.c.
  *
- * Everything here is written for speed (a 320 000-rule kube-proxy dump must load in well under two
- * seconds): tokens live in reusable parallel arrays, values are scanned by hand, and no closure or
- * regular expression is created per rule.
+ * Everything here is written for speed (a kube-proxy node dumps hundreds of thousands of rules,
+ * the benchmark 320 000): tokens live in reusable parallel arrays, values are scanned by hand, no
+ * closure or regular expression is created per rule, and rule parts met before are shared
+ * (`SpecCache`): `readRuleFast` reads such a rule with one hash lookup per part, on ranges of
+ * the input, and `buildRuleSpec`, the full reader, reads the rest and feeds the cache.
  */
 import type { ProblemSink } from '../problem';
 import type {
   AddrMatch,
+  Chain,
   Counters,
   IfaceMatch,
   RuleSpec,
@@ -1205,6 +1208,12 @@ export interface RuleEnv {
   family: 'ipv4' | 'ipv6';
   /** Set when any address of the input was IPv6. */
   sawIPv6: boolean;
+  /** Where rule parts read without any problem are shared from (one per parse; optional). */
+  cache?: SpecCache;
+  /** The whole input, when the line given to {@link buildRuleSpec} is a slice of it. */
+  text?: string;
+  /** Where that line starts in `text` (shared parts are then keyed by ranges of `text`). */
+  lineStart?: number;
 }
 
 /** A rule read from tokens. */
@@ -1221,6 +1230,341 @@ export interface BuiltRule {
 
 type Ext = XtMatch | XtTarget;
 
+/** What the top options (`-s -d -i -o -p -f`) before a rule's first `-m`/`-j`/`-g` set. */
+export interface TopParts {
+  src?: AddrMatch;
+  dst?: AddrMatch;
+  iif?: IfaceMatch;
+  oif?: IfaceMatch;
+  proto?: { name: string; invert: boolean };
+  fragment?: { invert: boolean };
+  /** They make the ruleset IPv6 (an IPv6 address, `-p ipv6-icmp`). */
+  family6: boolean;
+  /** They contain an IPv6 address. */
+  saw6: boolean;
+}
+
+/** Longest part (in characters) that is shared; longer ones are read anew each time. */
+const MAX_PART = 4096;
+/** How many parts seen once are remembered (see {@link TextIntern}). */
+const YOUNG_BITS = 12;
+
+/**
+ * The 32-bit polynomial hash of `s[a, b)` (h·31 + c per character). The fast path computes the
+ * same value from prefix hashes taken while it scans a line, without making the substring.
+ */
+export function hashText(s: string, a: number, b: number): number {
+  let h = 0;
+  for (let i = a; i < b; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+const POW31: number[] = [1];
+
+/** 31^n mod 2^32 (n ≤ MAX_PART). */
+function pow31(n: number): number {
+  while (POW31.length <= n) POW31.push(Math.imul(POW31[POW31.length - 1], 31));
+  return POW31[n];
+}
+
+/** Spreads a {@link hashText} hash over the bits used as a table index. */
+export function mixHash(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
+  return h ^ (h >>> 15);
+}
+
+/** Whether `k[kp, kp + (b - a))` spells the same as `s[a, b)`. */
+function sameRange(k: string, kp: number, s: string, a: number, b: number): boolean {
+  if (k === s) {
+    // Both in the same text (the usual case): one flat string, compared in place.
+    for (let i = a; i < b; i++) if (s.charCodeAt(kp++) !== s.charCodeAt(i)) return false;
+    return true;
+  }
+  for (let i = a; i < b; i++) if (k.charCodeAt(kp++) !== s.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * A value kept for good by {@link TextIntern}, with what is worth remembering about it: the
+ * `matches` arrays made of it (a match met as the first of one or two shared matches), and
+ * the chain a shared jump target was last found to name.
+ */
+export interface Kept<T> {
+  value: T;
+  /** `[value]`. */
+  one: XtMatch[] | undefined;
+  /** The last `[value, m]` made. */
+  two: XtMatch[] | undefined;
+  /** The chain named by this target in the table of `chainIndex`. */
+  chain: Chain | undefined;
+  chainIndex: ChainIndex | undefined;
+}
+
+/**
+ * Values by their exact source text, in two generations: a part met for the first time goes to
+ * a small direct-mapped young table, and is kept for good once it is met again. Parts that never
+ * repeat (a kube-proxy dump has 100 000 `-j KUBE-SEP-…` jumps and DNAT destinations) are
+ * overwritten in the young table, so the kept table stays small. Lookups take the text as a
+ * range of the input and its {@link hashText} hash, so no substring is made to look a part up;
+ * young keys are ranges of the input, kept keys are copied into a small character arena.
+ */
+export class TextIntern<T> {
+  // Kept parts: per slot, packed so that one probe reads one place: hash, offset of the key's
+  // characters in `arena`, key length. The keys' characters are copied into the arena, a few
+  // hundred kilobytes that stay in the CPU caches, rather than compared in place in the input.
+  private meta = new Int32Array(4 * 1024);
+  private kept: (Kept<T> | undefined)[] = new Array<Kept<T> | undefined>(1024).fill(undefined);
+  private size = 0;
+  private arena = new Uint16Array(16384);
+  private arenaUsed = 0;
+  // Young parts: hash, offset and length of the key in `youngKeys[y]` (a string, usually the input).
+  private readonly youngMeta = new Int32Array(4 << YOUNG_BITS);
+  private readonly youngKeys: (string | undefined)[] = new Array<string | undefined>(1 << YOUNG_BITS).fill(undefined);
+  private readonly youngValues: (T | undefined)[] = new Array<T | undefined>(1 << YOUNG_BITS).fill(undefined);
+
+  /** The part spelled by `s[a, b)` whose hash is `h`, now kept for good; or undefined. */
+  find(h: number, s: string, a: number, b: number): Kept<T> | undefined {
+    const len = b - a;
+    const meta = this.meta;
+    const mask = this.kept.length - 1;
+    const m = mixHash(h);
+    probe: for (let i = m & mask; ; i = (i + 1) & mask) {
+      const kept = this.kept[i];
+      if (kept === undefined) break;
+      const j = 4 * i;
+      if (meta[j] !== h || meta[j + 2] !== len) continue;
+      const ar = this.arena;
+      let o = meta[j + 1];
+      for (let c = a; c < b; c++) if (ar[o++] !== s.charCodeAt(c)) continue probe;
+      return kept;
+    }
+    const y = m & ((1 << YOUNG_BITS) - 1);
+    const value = this.youngValues[y];
+    if (value === undefined) return undefined;
+    const ym = this.youngMeta;
+    const j = 4 * y;
+    if (ym[j] !== h || ym[j + 2] !== len) return undefined;
+    const key = this.youngKeys[y] as string;
+    if (!sameRange(key, ym[j + 1], s, a, b)) return undefined;
+    // Met a second time: keep it.
+    const kept: Kept<T> = { value, one: undefined, two: undefined, chain: undefined, chainIndex: undefined };
+    this.youngValues[y] = undefined;
+    this.youngKeys[y] = undefined;
+    this.keep(h, s, a, len, kept);
+    return kept;
+  }
+
+  /** Remembers a part first met now, spelled by `s[a, b)` (`h` is its hash). */
+  add(h: number, s: string, a: number, b: number, value: T): void {
+    if (b - a > MAX_PART) return;
+    const y = mixHash(h) & ((1 << YOUNG_BITS) - 1);
+    const j = 4 * y;
+    const ym = this.youngMeta;
+    ym[j] = h;
+    ym[j + 1] = a;
+    ym[j + 2] = b - a;
+    this.youngKeys[y] = s;
+    this.youngValues[y] = value;
+  }
+
+  /** Keeps a part for good; its key is `s[a, a + len)`. */
+  private keep(h: number, s: string, a: number, len: number, kept: Kept<T>): void {
+    if (this.arenaUsed + len > this.arena.length) {
+      const bigger = new Uint16Array(Math.max(2 * this.arena.length, this.arenaUsed + len));
+      bigger.set(this.arena);
+      this.arena = bigger;
+    }
+    const at = this.arenaUsed;
+    for (let i = 0; i < len; i++) this.arena[at + i] = s.charCodeAt(a + i);
+    this.arenaUsed += len;
+    this.insert(h, at, len, kept);
+  }
+
+  private insert(h: number, at: number, len: number, kept: Kept<T>): void {
+    if (2 * (this.size + 1) > this.kept.length) this.grow();
+    const mask = this.kept.length - 1;
+    let i = mixHash(h) & mask;
+    while (this.kept[i] !== undefined) i = (i + 1) & mask;
+    const j = 4 * i;
+    this.meta[j] = h;
+    this.meta[j + 1] = at;
+    this.meta[j + 2] = len;
+    this.kept[i] = kept;
+    this.size++;
+  }
+
+  private grow(): void {
+    const { meta, kept } = this;
+    const n = kept.length * 2;
+    this.meta = new Int32Array(4 * n);
+    this.kept = new Array<Kept<T> | undefined>(n).fill(undefined);
+    this.size = 0;
+    for (let i = 0; i < kept.length; i++) {
+      const k = kept[i];
+      if (k !== undefined) this.insert(meta[4 * i], meta[4 * i + 1], meta[4 * i + 2], k);
+    }
+  }
+}
+
+/** The chains of one table by name, found from a range of a text and its {@link hashText} hash. */
+export class ChainIndex {
+  /** The text most names are ranges of (the input); other names are kept in `keys`. */
+  private text: string | undefined;
+  private slots: (Chain | undefined)[] = new Array<Chain | undefined>(64).fill(undefined);
+  /** Per slot: hash, name offset, name length, 1 when the name is a range of `text`. */
+  private meta = new Int32Array(4 * 64);
+  private keys: (string | undefined)[] = new Array<string | undefined>(64).fill(undefined);
+  private size = 0;
+
+  /** The chain named `s[a, b)`, whose hash is `h`. */
+  find(h: number, s: string, a: number, b: number): Chain | undefined {
+    const mask = this.slots.length - 1;
+    const meta = this.meta;
+    for (let i = mixHash(h) & mask; ; i = (i + 1) & mask) {
+      const c = this.slots[i];
+      if (c === undefined) return undefined;
+      const j = 4 * i;
+      if (meta[j] === h && meta[j + 2] === b - a && sameRange(meta[j + 3] === 1 ? (this.text as string) : (this.keys[i] as string), meta[j + 1], s, a, b)) return c;
+    }
+  }
+
+  /** The chain named `name`. */
+  get(name: string): Chain | undefined {
+    return this.find(hashText(name, 0, name.length), name, 0, name.length);
+  }
+
+  /**
+   * Adds a chain that is not in the index yet: `h` is the hash of its name, which is spelled at
+   * `key[pos, pos + name.length)` (by default the name itself).
+   */
+  add(h: number, chain: Chain, key: string = chain.name, pos = 0): void {
+    if (2 * (this.size + 1) > this.slots.length) {
+      const { slots, meta, keys } = this;
+      const n = slots.length * 2;
+      this.slots = new Array<Chain | undefined>(n).fill(undefined);
+      this.meta = new Int32Array(4 * n);
+      this.keys = new Array<string | undefined>(n).fill(undefined);
+      this.size = 0;
+      for (let i = 0; i < slots.length; i++) {
+        const c = slots[i];
+        if (c !== undefined) this.add(meta[4 * i], c, meta[4 * i + 3] === 1 ? (this.text as string) : (keys[i] as string), meta[4 * i + 1]);
+      }
+    }
+    if (this.text === undefined && key !== chain.name) this.text = key;
+    const mask = this.slots.length - 1;
+    let i = mixHash(h) & mask;
+    while (this.slots[i] !== undefined) i = (i + 1) & mask;
+    const j = 4 * i;
+    const inText = key === this.text;
+    this.slots[i] = chain;
+    this.meta[j] = h;
+    this.meta[j + 1] = pos;
+    this.meta[j + 2] = chain.name.length;
+    this.meta[j + 3] = inText ? 1 : 0;
+    this.keys[i] = inText ? undefined : key;
+    this.size++;
+  }
+}
+
+/**
+ * Rule parts shared between the rules of one parse, keyed by their exact source text: the top
+ * options before the first `-m`/`-j`/`-g`, each `-m …` match and `-j …`/`-g …` target (per
+ * family: a few save forms depend on it), and the `matches` arrays made of shared matches.
+ * Only parts read without any problem and independently of their neighbours are stored, so a
+ * part found here is exactly what reading its text again would give. kube-proxy dumps repeat
+ * `-m tcp --dport 80`, `-j KUBE-MARK-MASQ`, statistic probabilities, comments, … thousands of
+ * times; sharing them is what keeps a 320 000-rule model small. The model is never mutated
+ * after parsing (the simulator, model builder and language features only read it).
+ */
+export class SpecCache {
+  readonly top = new TextIntern<TopParts>();
+  readonly ext4 = new TextIntern<Ext>();
+  readonly ext6 = new TextIntern<Ext>();
+}
+
+/** The `matches` of rules without matches (shared; never mutated). */
+const NO_MATCHES: XtMatch[] = [];
+/** The `options` of jumps to chains and `values` of flags made by the fast path (shared). */
+const NO_OPTIONS: XtOption[] = [];
+const NO_VALUES: string[] = [];
+
+/**
+ * A `matches` array for the `n` matches in `list`; when they are all kept shared ones (`kept`
+ * holds their entries), the array itself is shared if it is short.
+ */
+function sharedMatches(list: readonly XtMatch[], kept: readonly (Kept<Ext> | undefined)[], n: number, repeated: boolean): XtMatch[] {
+  if (n === 0) return NO_MATCHES;
+  const m0 = list[0];
+  if (n === 1) {
+    if (!repeated) return [m0];
+    const k = kept[0] as Kept<Ext>;
+    return k.one ?? (k.one = [m0]);
+  }
+  if (n === 2) {
+    const m1 = list[1];
+    if (!repeated) return [m0, m1];
+    const k = kept[0] as Kept<Ext>;
+    let a = k.two;
+    if (a === undefined || a[1] !== m1) k.two = a = [m0, m1];
+    return a;
+  }
+  return list.slice(0, n);
+}
+
+/** A RuleSpec with only the parts present, always in one key order (few hidden classes, no spill). */
+function makeSpec(
+  matches: XtMatch[],
+  src: AddrMatch | undefined,
+  dst: AddrMatch | undefined,
+  iif: IfaceMatch | undefined,
+  oif: IfaceMatch | undefined,
+  proto: RuleSpec['proto'],
+  fragment: RuleSpec['fragment'],
+  target: XtTarget | undefined,
+): RuleSpec {
+  const shape = (src ? 1 : 0) | (dst ? 2 : 0) | (iif ? 4 : 0) | (oif ? 8 : 0) | (proto ? 16 : 0) | (fragment ? 32 : 0) | (target ? 64 : 0);
+  // The shapes of real dumps as literals; anything else is built up below.
+  switch (shape) {
+    case 64:
+      return { matches, target };
+    case 64 | 16:
+      return { matches, proto, target };
+    case 64 | 1:
+      return { matches, src, target };
+    case 64 | 2:
+      return { matches, dst, target };
+    case 64 | 2 | 16:
+      return { matches, dst, proto, target };
+    case 64 | 1 | 2 | 16:
+      return { matches, src, dst, proto, target };
+    case 64 | 1 | 16:
+      return { matches, src, proto, target };
+    case 64 | 1 | 2:
+      return { matches, src, dst, target };
+    case 64 | 4:
+      return { matches, iif, target };
+    case 64 | 8:
+      return { matches, oif, target };
+    case 64 | 4 | 8:
+      return { matches, iif, oif, target };
+    case 64 | 4 | 16:
+      return { matches, iif, proto, target };
+    case 64 | 2 | 4 | 16:
+      return { matches, dst, iif, proto, target };
+    case 0:
+      return { matches };
+  }
+  const s: RuleSpec = { matches };
+  if (src) s.src = src;
+  if (dst) s.dst = dst;
+  if (iif) s.iif = iif;
+  if (oif) s.oif = oif;
+  if (proto) s.proto = proto;
+  if (fragment) s.fragment = fragment;
+  if (target) s.target = target;
+  return s;
+}
+
 // Per-rule scratch state, reused (no per-rule closures or arrays of closures).
 const EMPTY: string[] = [];
 const EMPTY_EXT: Ext = { name: '', options: [], known: false, raw: '' };
@@ -1228,6 +1572,14 @@ const scratchExts: Ext[] = [];
 const scratchDefs: (ExtDef | undefined)[] = [];
 const scratchRawStart: number[] = [];
 const scratchRawEnd: number[] = [];
+/** Per ext: something other than its own options was read while it took options (not shareable). */
+const scratchMixed: boolean[] = [];
+const scratchMatches: XtMatch[] = [];
+const scratchKept: (Kept<Ext> | undefined)[] = [];
+/** Per ext: its kept shared entry, when it was found in the cache. */
+const keptOf: (Kept<Ext> | undefined)[] = [];
+/** Bits set by `topOption`: 1 = an IPv6 address was read, 2 = the family became IPv6. */
+let topFlags = 0;
 
 function err(env: RuleEnv, tok: RuleTokens, k: number, msg: string): null {
   const s = k < tok.n ? tok.starts[k] : tok.n > 0 ? tok.ends[tok.n - 1] : 0;
@@ -1243,20 +1595,28 @@ function isValueToken(tok: RuleTokens, k: number): boolean {
   return t.charCodeAt(0) !== 45 && t !== '!';
 }
 
+/** Whether token k is a bare `!`. */
+function isBang(tok: RuleTokens, k: number): boolean {
+  return !tok.quoted[k] && tok.texts[k] === '!';
+}
+
 /**
  * Builds a RuleSpec from tokens `first..n` (everything after `-A CHAIN`). Reports problems to
  * `env.sink`; returns null when the rule cannot be read (an `error` problem was added).
  * Matches and targets meshtrace does not know are kept with `known: false` and a warning.
+ * With `env.cache`, parts read cleanly are shared with equal parts of earlier rules.
  */
 export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env: RuleEnv): BuiltRule | null {
-  const spec: RuleSpec = { matches: [] };
+  const spec: RuleSpec = { matches: NO_MATCHES }; // scratch for the top options; the result is made at the end
   const exts = scratchExts;
   const defs = scratchDefs;
   const rawStart = scratchRawStart;
   const rawEnd = scratchRawEnd;
+  const mixed = scratchMixed;
   let ne = 0; // number of entries used in the scratch arrays
   let cur = -1; // index in exts receiving options
   let targetIdx = -1;
+  let implicitIdx = -1; // an implicit protocol match (`-p tcp --dport 80`): never shared
   let targetStart = 0;
   let targetEnd = 0;
   let chainTarget = false;
@@ -1265,6 +1625,12 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
   let invertAt = -1;
   const n = tok.n;
   const texts = tok.texts;
+  // The top options before the first -m/-j/-g: shareable when only they are there, without problems.
+  const problems0 = env.sink.problems.length;
+  let topClean = true;
+  let topEnd = -1;
+  let topSnap: TopParts | undefined;
+  topFlags = 0;
   let k = first;
   while (k < n) {
     const t = texts[k];
@@ -1281,6 +1647,7 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
     if (t.charCodeAt(1) === 45) {
       const top = TOP_LONG.get(t);
       if (top !== undefined) {
+        if (cur >= 0) mixed[cur] = true;
         k = topOption(top, tok, k, env, spec, invert);
         if (k < 0) return null;
       } else {
@@ -1310,11 +1677,13 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
           if (d && o !== undefined) {
             // libxtables loads the protocol's match for its options (-p tcp --dport 80).
             const m: XtMatch = { name: d.name, options: [], known: true, raw: '' };
-            spec.matches.push(m);
+            if (ne === 0) topClean = false;
             exts[ne] = m;
             defs[ne] = d;
             rawStart[ne] = tok.starts[k];
             rawEnd[ne] = tok.ends[k];
+            mixed[ne] = true;
+            implicitIdx = ne;
             owner = ne++;
             od = d.opts[o];
           }
@@ -1328,6 +1697,10 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
             x.known = false;
             defs[cur] = undefined;
           }
+        }
+        if (owner !== cur) {
+          mixed[owner] = true;
+          if (cur >= 0) mixed[cur] = true;
         }
         const o: XtOption = { name: od ? od.name : t.slice(2), values: EMPTY, invert };
         k++;
@@ -1356,6 +1729,12 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
     // Short options.
     if (t.length !== 2) return err(env, tok, k, `unknown option \`${clip(t)}\``);
     const c = t.charCodeAt(1);
+    if (c === 109 /* m */ || c === 106 /* j */ || c === 103 /* g */) {
+      if (ne === 0 && topEnd < 0) {
+        topEnd = k;
+        if (topClean && k > first && env.cache && env.sink.problems.length === problems0) topSnap = topParts(spec);
+      }
+    }
     if (c === 109 /* m */) {
       if (invert) return err(env, tok, invertAt, '`!` cannot negate `-m`; put it before the match option');
       if (k + 1 >= n) return err(env, tok, k, '`-m` needs a match name');
@@ -1364,11 +1743,11 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
       const name = d ? d.name : given;
       const m: XtMatch = { name, options: [], known: d !== undefined, raw: '' };
       if (!d) env.sink.warn('unknown-match', env.line, `match \`${clip(name)}\` is not one meshtrace understands; it is kept verbatim and the rule is treated as not matching it`, tok.starts[k + 1] + 1, tok.ends[k + 1] + 1);
-      spec.matches.push(m);
       exts[ne] = m;
       defs[ne] = d;
       rawStart[ne] = tok.starts[k];
       rawEnd[ne] = tok.ends[k + 1];
+      mixed[ne] = false;
       cur = ne++;
       k += 2;
       continue;
@@ -1391,6 +1770,7 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
       defs[ne] = d;
       rawStart[ne] = tok.starts[k];
       rawEnd[ne] = tok.ends[k + 1];
+      mixed[ne] = false;
       targetIdx = cur = ne++;
       targetStart = tok.starts[k + 1];
       targetEnd = tok.ends[k + 1];
@@ -1398,7 +1778,9 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
       k += 2;
       continue;
     }
+    if (cur >= 0) mixed[cur] = true;
     if (c === 99 /* c */) {
+      if (ne === 0) topClean = false;
       if (k + 2 >= n || !isDigits(texts[k + 1]) || !isDigits(texts[k + 2])) return err(env, tok, k, '`-c` needs two counters: `-c PACKETS BYTES`');
       counters = { packets: Number(texts[k + 1]), bytes: Number(texts[k + 2]) };
       k += 3;
@@ -1412,6 +1794,10 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
     invert = false;
   }
   if (invert) return err(env, tok, invertAt, '`!` at the end of the rule negates nothing');
+  if (topEnd < 0 && topClean && n > first && env.cache && env.sink.problems.length === problems0) {
+    topEnd = n;
+    topSnap = topParts(spec);
+  }
   // Chains take no options: `-j FOO --bar` is an unknown target extension.
   if (targetIdx >= 0 && chainTarget && exts[targetIdx].options.length > 0) {
     const x = exts[targetIdx] as XtTarget;
@@ -1420,8 +1806,11 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
     x.known = false;
     env.sink.warn('unknown-target', env.line, `target \`${clip(x.name)}\` has options, so it is an extension meshtrace does not understand; it is kept verbatim`, targetStart + 1, targetEnd + 1);
   }
+  const cache = env.cache;
+  const shared = env.family === 'ipv6' ? cache?.ext6 : cache?.ext4;
+  let repeated = shared !== undefined;
   for (let m = 0; m < ne; m++) {
-    const x = exts[m];
+    let x = exts[m];
     x.raw = line.slice(rawStart[m], rawEnd[m]);
     const d = defs[m];
     if (d && x.known) {
@@ -1433,14 +1822,90 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
     }
     // Arrays grown by push keep spare capacity (17 slots after the first push); the model is
     // kept for long and can be huge, so store exact-size copies.
-    x.options = x.options.length === 0 ? [] : x.options.slice();
+    x.options = x.options.length === 0 ? (m === targetIdx && chainTarget ? NO_OPTIONS : []) : x.options.slice();
+    // Shared when it was read on its own, from its own text alone: a known extension whose
+    // options all came in its own span, nothing else in between, not ending in a `!` (whose
+    // meaning depends on what follows). Its text then always reads the same way.
+    if (shared !== undefined && x.known && !mixed[m] && m !== implicitIdx && !isBang(tok, lastTokenBefore(tok, rawEnd[m]))) {
+      // Keys are kept as ranges of the input when it is known (compared in place, later).
+      const ks = env.text ?? line;
+      const ka = env.text !== undefined ? (env.lineStart ?? 0) + rawStart[m] : rawStart[m];
+      const kb = ka + (rawEnd[m] - rawStart[m]);
+      const kh = kb - ka > MAX_PART ? 0 : hashText(ks, ka, kb);
+      const hit = shared.find(kh, ks, ka, kb);
+      if (hit === undefined) {
+        shared.add(kh, ks, ka, kb, x);
+        if (m !== targetIdx) repeated = false;
+      } else {
+        exts[m] = x = hit.value;
+        keptOf[m] = hit;
+      }
+    } else if (m !== targetIdx) repeated = false;
   }
-  spec.matches = spec.matches.length === 0 ? [] : spec.matches.slice();
+  let nm = 0;
+  const ms = scratchMatches;
+  const mk = scratchKept;
+  for (let m = 0; m < ne; m++) {
+    if (m === targetIdx) continue;
+    mk[nm] = keptOf[m];
+    ms[nm++] = exts[m] as XtMatch;
+  }
+  const matches = cache ? sharedMatches(ms, mk, nm, repeated) : nm === 0 ? [] : ms.slice(0, nm);
+  let src = spec.src;
+  let dst = spec.dst;
+  let iif = spec.iif;
+  let oif = spec.oif;
+  let proto = spec.proto;
+  let fragment = spec.fragment;
+  if (topSnap !== undefined && cache) {
+    const ks = env.text ?? line;
+    const ka = (env.text !== undefined ? (env.lineStart ?? 0) : 0) + tok.starts[first];
+    const kb = ka + (tok.ends[topEnd - 1] - tok.starts[first]);
+    const kh = kb - ka > MAX_PART ? 0 : hashText(ks, ka, kb);
+    const had = cache.top.find(kh, ks, ka, kb)?.value;
+    if (had === undefined) cache.top.add(kh, ks, ka, kb, topSnap);
+    else if (src === topSnap.src && dst === topSnap.dst && iif === topSnap.iif && oif === topSnap.oif && proto === topSnap.proto && fragment === topSnap.fragment) {
+      // No later top option replaced them: take the shared ones.
+      src = had.src;
+      dst = had.dst;
+      iif = had.iif;
+      oif = had.oif;
+      proto = had.proto;
+      fragment = had.fragment;
+    }
+  }
+  const out = makeSpec(matches, src, dst, iif, oif, proto, fragment, targetIdx >= 0 ? (exts[targetIdx] as XtTarget) : undefined);
   for (let m = 0; m < ne; m++) {
     exts[m] = EMPTY_EXT;
     defs[m] = undefined;
+    keptOf[m] = undefined;
   }
-  return { spec, counters, targetStart, targetEnd, chainTarget };
+  for (let m = 0; m < nm; m++) {
+    ms[m] = EMPTY_EXT as XtMatch;
+    mk[m] = undefined;
+  }
+  return { spec: out, counters, targetStart, targetEnd, chainTarget };
+}
+
+/** Index of the token that ends at `end` (the last token of an extension's span). */
+function lastTokenBefore(tok: RuleTokens, end: number): number {
+  let k = tok.n - 1;
+  while (k > 0 && tok.ends[k] > end) k--;
+  return k;
+}
+
+/** A snapshot of the top options read so far, with the family they imply. */
+function topParts(spec: RuleSpec): TopParts {
+  return {
+    src: spec.src,
+    dst: spec.dst,
+    iif: spec.iif,
+    oif: spec.oif,
+    proto: spec.proto,
+    fragment: spec.fragment,
+    family6: (topFlags & 2) !== 0,
+    saw6: (topFlags & 1) !== 0,
+  };
 }
 
 const enum Top {
@@ -1494,6 +1959,7 @@ function topOption(top: Top, tok: RuleTokens, k: number, env: RuleEnv, spec: Rul
       if (p.family === 'ipv6') {
         env.sawIPv6 = true;
         env.family = 'ipv6';
+        topFlags |= 3;
       }
       if (p.name) env.sink.warn('host-name', env.line, `\`${clip(text)}\` is a name, not an address; meshtrace cannot resolve it`, tok.starts[v] + 1, tok.ends[v] + 1);
       if (top === Top.Src) spec.src = p.addr;
@@ -1511,11 +1977,289 @@ function topOption(top: Top, tok: RuleTokens, k: number, env: RuleEnv, spec: Rul
       const p = canonProto(text);
       if (p !== undefined || invert) spec.proto = { name: p ?? 'all', invert };
       else spec.proto = undefined;
-      if (p === 'ipv6-icmp') env.family = 'ipv6';
+      if (p === 'ipv6-icmp') {
+        env.family = 'ipv6';
+        topFlags |= 2;
+      }
       break;
     }
   }
   return v + 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fast path: a rule line whose parts are shared or plain
+// ---------------------------------------------------------------------------------------------
+
+// Token spans of the line being read (positions in the whole text), with their kind.
+const K_PLAIN = 0; // unquoted
+const K_QUOTED = 1; // `"…"` without escapes: the text is what is between the quotes
+const K_OTHER = 2; // other quoting (escapes, text before the quote): left to the full reader
+const K_BOUNDARY = 3; // `-m`, `-j` or `-g`: starts a match or the target
+const K_BANG = 4; // `!`
+const spanStart: number[] = [];
+const spanEnd: number[] = [];
+const spanKind: number[] = [];
+/** {@link hashText} of the line from the scan's start up to each span's start and end. */
+const spanHashStart: number[] = [];
+const spanHashEnd: number[] = [];
+const fastMatches: XtMatch[] = [];
+const fastKept: (Kept<Ext> | undefined)[] = [];
+const fastOptions: XtOption[] = [];
+
+/** The most tokens a rule read by the fast path may have. */
+const MAX_FAST_TOKENS = 1024;
+
+/**
+ * What {@link readRuleFast} found out about the rule's target: whether it is a user chain, the
+ * chain when it is declared already, and where its name is in the text.
+ */
+export const fastTarget: { chain: boolean; found: Chain | undefined; start: number; end: number } = { chain: false, found: undefined, start: 0, end: 0 };
+
+/**
+ * Splits `s[from, to)` into token spans exactly as {@link tokenizeRule} splits it, without
+ * making strings, and takes prefix hashes on the way; returns the count, or -1 for an
+ * unterminated quote.
+ */
+function scanSpans(s: string, from: number, to: number): number {
+  let n = 0;
+  let i = from;
+  let h = 0;
+  while (i < to) {
+    if (n === MAX_FAST_TOKENS) return -1; // absurd rules go to the full reader (scratch stays small)
+    let c = s.charCodeAt(i);
+    if (c === 32 || c === 9) {
+      h = (Math.imul(h, 31) + c) | 0;
+      i++;
+      continue;
+    }
+    const start = i;
+    const h0 = h;
+    let j = i;
+    while (j < to) {
+      c = s.charCodeAt(j);
+      if (c === 32 || c === 9 || c === 34) break;
+      h = (Math.imul(h, 31) + c) | 0;
+      j++;
+    }
+    let kind = K_PLAIN;
+    if (j < to && c === 34) {
+      kind = j === start ? K_QUOTED : K_OTHER;
+      let open = true;
+      h = (Math.imul(h, 31) + c) | 0;
+      j++;
+      while (j < to) {
+        c = s.charCodeAt(j);
+        h = (Math.imul(h, 31) + c) | 0;
+        if (c === 92 && j + 1 < to) {
+          kind = K_OTHER;
+          h = (Math.imul(h, 31) + s.charCodeAt(j + 1)) | 0;
+          j += 2;
+        } else if (c === 34) {
+          open = false;
+          j++;
+          break;
+        } else j++;
+      }
+      if (open) return -1;
+    } else if (j - start === 2 && s.charCodeAt(start) === 45) {
+      const c1 = s.charCodeAt(start + 1);
+      if (c1 === 109 || c1 === 106 || c1 === 103) kind = K_BOUNDARY;
+    } else if (j - start === 1 && s.charCodeAt(start) === 33) kind = K_BANG;
+    spanStart[n] = start;
+    spanEnd[n] = j;
+    spanKind[n] = kind;
+    spanHashStart[n] = h0;
+    spanHashEnd[n++] = h;
+    i = j;
+  }
+  return n;
+}
+
+/** {@link hashText} of spans [b, e) (from the start of b to the end of e - 1), or 0 when too long. */
+function spansHash(b: number, e: number): number {
+  const len = spanEnd[e - 1] - spanStart[b];
+  return len > MAX_PART ? 0 : (spanHashEnd[e - 1] - Math.imul(spanHashStart[b], pow31(len))) | 0;
+}
+
+/** The unquoted text of span k, or undefined when the full reader must decide. */
+function spanValue(s: string, k: number): string | undefined {
+  const kind = spanKind[k];
+  if (kind === K_PLAIN) return s.slice(spanStart[k], spanEnd[k]);
+  if (kind === K_QUOTED) return s.slice(spanStart[k] + 1, spanEnd[k] - 1);
+  return undefined;
+}
+
+/**
+ * Options `--name value…` of spans [k, e) for an extension whose save form is its input (no
+ * `canon`): exact option names in save order, no `!`. Undefined when the full reader must decide.
+ */
+function plainOptions(s: string, k: number, e: number, d: ExtDef): XtOption[] | undefined {
+  let no = 0;
+  let last = -1;
+  while (k < e) {
+    if (spanKind[k] !== K_PLAIN) return undefined;
+    const st = spanStart[k];
+    if (s.charCodeAt(st) !== 45 || s.charCodeAt(st + 1) !== 45) return undefined;
+    const oi = d.dashIndex.get(s.slice(st, spanEnd[k]));
+    if (oi === undefined || oi < last) return undefined;
+    last = oi;
+    const od = d.opts[oi];
+    k++;
+    if (k + od.args > e) return undefined;
+    let values: string[];
+    if (od.args === 0) values = NO_VALUES;
+    else if (od.args === 1) {
+      const v = spanValue(s, k++);
+      if (v === undefined) return undefined;
+      values = [v];
+    } else {
+      values = [];
+      for (let a = 0; a < od.args; a++) {
+        const v = spanValue(s, k++);
+        if (v === undefined) return undefined;
+        values.push(v);
+      }
+      values = values.slice();
+    }
+    fastOptions[no++] = { name: od.name, values, invert: false };
+  }
+  const out = no === 0 ? NO_OPTIONS : fastOptions.slice(0, no);
+  for (let i = 0; i < no; i++) fastOptions[i] = EMPTY_OPTION;
+  return out;
+}
+const EMPTY_OPTION: XtOption = { name: '', values: NO_VALUES, invert: false };
+
+/** `-m NAME --opt v …` of spans [b, e) read directly, or undefined. */
+function plainMatch(s: string, b: number, e: number, raw: string): XtMatch | undefined {
+  if (spanKind[b + 1] !== K_PLAIN) return undefined;
+  const d = MATCH_BY_NAME.get(s.slice(spanStart[b + 1], spanEnd[b + 1]));
+  if (d === undefined || d.canon !== undefined) return undefined;
+  const options = plainOptions(s, b + 2, e, d);
+  return options === undefined ? undefined : { name: d.name, options, known: true, raw };
+}
+
+/** `-j NAME …` / `-g CHAIN` of spans [b, e) read directly, or undefined. */
+function plainTarget(s: string, b: number, e: number, raw: string, isGoto: boolean): XtTarget | undefined {
+  if (spanKind[b + 1] !== K_PLAIN) return undefined;
+  const given = s.slice(spanStart[b + 1], spanEnd[b + 1]);
+  const d = isGoto ? undefined : TARGET_BY_NAME.get(given);
+  if (d === undefined) {
+    // A user chain: takes no options (anything else gets a problem from the full reader).
+    if (e !== b + 2 || (!isGoto && OTHER_TARGETS.has(given))) return undefined;
+    return { name: given, options: NO_OPTIONS, goto: isGoto, known: true, raw };
+  }
+  if (d.canon !== undefined) return undefined;
+  const options = plainOptions(s, b + 2, e, d);
+  return options === undefined ? undefined : { name: d.name, options, goto: false, known: true, raw };
+}
+
+/**
+ * Reads the rule text `s[from, to)` after `-A CHAIN` when every part of it is either shared in
+ * `cache` (read before without any problem) or plain enough to be read here without one; the
+ * result is then exactly what {@link buildRuleSpec} would give. Returns undefined otherwise
+ * (nothing is reported: the caller reads the line with {@link buildRuleSpec}). Sets
+ * {@link fastTarget}, and finds a jumped-to chain in `chains`. No token string is made: one
+ * scan of the line, one hash lookup per part, new strings only for parts met the first time.
+ */
+export function readRuleFast(s: string, from: number, to: number, cache: SpecCache, chains: ChainIndex, env: RuleEnv): RuleSpec | undefined {
+  const n = scanSpans(s, from, to);
+  if (n < 0) return undefined;
+  let b = 0;
+  while (b < n && spanKind[b] !== K_BOUNDARY) b++;
+  let src: AddrMatch | undefined;
+  let dst: AddrMatch | undefined;
+  let iif: IfaceMatch | undefined;
+  let oif: IfaceMatch | undefined;
+  let proto: RuleSpec['proto'];
+  let fragment: RuleSpec['fragment'];
+  if (b > 0) {
+    const kept = cache.top.find(spansHash(0, b), s, spanStart[0], spanEnd[b - 1]);
+    if (kept === undefined) return undefined;
+    const tp = kept.value;
+    if (tp.family6) env.family = 'ipv6';
+    if (tp.saw6) env.sawIPv6 = true;
+    src = tp.src;
+    dst = tp.dst;
+    iif = tp.iif;
+    oif = tp.oif;
+    proto = tp.proto;
+    fragment = tp.fragment;
+  }
+  const shared = env.family === 'ipv6' ? cache.ext6 : cache.ext4;
+  let nm = 0;
+  let repeated = true;
+  let target: XtTarget | undefined;
+  let ok = true;
+  while (b < n) {
+    let e = b + 1;
+    while (e < n && spanKind[e] !== K_BOUNDARY) e++;
+    if (e < b + 2 || target !== undefined) {
+      ok = false; // `-m` without a name, or something after the target
+      break;
+    }
+    const h = spansHash(b, e);
+    const a0 = spanStart[b];
+    const a1 = spanEnd[e - 1];
+    const kept = shared.find(h, s, a0, a1);
+    let x = kept?.value;
+    const c = s.charCodeAt(a0 + 1);
+    if (c === 109 /* m */) {
+      if (x === undefined) {
+        const raw = s.slice(a0, a1);
+        x = plainMatch(s, b, e, raw);
+        if (x === undefined) {
+          ok = false;
+          break;
+        }
+        shared.add(h, s, a0, a1, x);
+        repeated = false;
+      }
+      fastKept[nm] = kept;
+      fastMatches[nm++] = x as XtMatch;
+    } else {
+      if (x === undefined) {
+        const raw = s.slice(a0, a1);
+        x = plainTarget(s, b, e, raw, c === 103);
+        if (x === undefined) {
+          ok = false;
+          break;
+        }
+        shared.add(h, s, a0, a1, x);
+      }
+      target = x as XtTarget;
+      fastTarget.start = spanStart[b + 1];
+      fastTarget.end = spanEnd[b + 1];
+      fastTarget.chain = target.goto || !isTargetExtension(target.name);
+      if (fastTarget.chain) {
+        // Find the chain now (once per table for a shared target); its name string is shared.
+        let found: Chain | undefined;
+        if (kept !== undefined && kept.chainIndex === chains) found = kept.chain;
+        else {
+          found = chains.find(spansHash(b + 1, b + 2), s, spanStart[b + 1], spanEnd[b + 1]);
+          if (found !== undefined) {
+            target.name = found.name; // the same text: harmless on a shared target
+            if (kept !== undefined) {
+              kept.chain = found;
+              kept.chainIndex = chains;
+            }
+          }
+        }
+        fastTarget.found = found;
+      }
+    }
+    b = e;
+  }
+  let spec: RuleSpec | undefined;
+  if (ok) {
+    if (target === undefined) fastTarget.chain = false;
+    spec = makeSpec(sharedMatches(fastMatches, fastKept, nm, repeated), src, dst, iif, oif, proto, fragment, target);
+  }
+  for (let i = 0; i < nm; i++) {
+    fastMatches[i] = EMPTY_EXT as XtMatch;
+    fastKept[i] = undefined;
+  }
+  return spec;
 }
 
 // ---------------------------------------------------------------------------------------------

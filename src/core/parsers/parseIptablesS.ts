@@ -9,6 +9,7 @@ import { ProblemSink, splitLines, type ParseOptions, type ParseResult } from '..
 import type { Chain, Counters, Rule, Ruleset, Table, TableName } from '../model/netfilter';
 import {
   RuleTokens,
+  SpecCache,
   buildRuleSpec,
   clip,
   inferTable,
@@ -73,7 +74,7 @@ export function parseIptablesS(text: string, opts: ParseOptions = {}): ParseResu
   }
   const lines = splitLines(text);
   const tok = new RuleTokens();
-  const env: RuleEnv = { sink, line: 0, family: rs.family, sawIPv6: false };
+  const env: RuleEnv = { sink, line: 0, family: rs.family, sawIPv6: false, cache: new SpecCache() };
   const chains = new Map<string, Chain>();
   const order: Chain[] = [];
   const policyChains = new Map<string, number>();

@@ -3,19 +3,40 @@
  * Ruleset. Grammar: iptables/iptables-save.c `do_output`, iptables/xtables-save.c `__do_output`,
  * iptables/iptables.c `print_rule4`; restore-side reading (comments, quoting) as
  * iptables/iptables-restore.c and xshared.c `add_param_to_argv` do it.
+ *
+ * Built for big dumps (a kube-proxy node has hundreds of thousands of rules): lines are found by
+ * indexOf in the text, a rule whose parts were met before is read by `readRuleFast` (one lookup
+ * per part, the parts shared between rules), and only the others go through the full reader.
  */
-import { ProblemSink, splitLines, type ParseOptions, type ParseResult } from '../problem';
-import type { Chain, Counters, IptablesFlavour, Rule, Ruleset, Table, TableName } from '../model/netfilter';
+import { ProblemSink, type ParseOptions, type ParseResult } from '../problem';
+import type { Chain, Counters, IptablesFlavour, Rule, Ruleset, Table } from '../model/netfilter';
 import { TABLE_NAMES } from '../model/netfilter';
-import { RuleTokens, buildRuleSpec, clip, isBuiltinChain, isTableName, tokenizeRule, type RuleEnv } from './iptablesRule';
+import {
+  ChainIndex,
+  RuleTokens,
+  SpecCache,
+  buildRuleSpec,
+  clip,
+  fastTarget,
+  hashText,
+  isBuiltinChain,
+  isTableName,
+  readRuleFast,
+  tokenizeRule,
+  type RuleEnv,
+} from './iptablesRule';
 
 /** How many unreadable lines are reported one by one before a summary. */
 const MAX_LINE_ERRORS = 20;
 
-/** Reads `[PKTS:BYTES]` at `at` (which holds `[`); returns counters and the index after `]`. */
-export function readBracketCounters(s: string, at: number): { counters?: Counters; next: number } | undefined {
-  const close = s.indexOf(']', at);
-  if (close < 0) return undefined;
+/**
+ * Reads `[PKTS:BYTES]` at `at` (which holds `[`), looking no further than `end` (the line's end);
+ * returns counters and the index after `]`.
+ */
+export function readBracketCounters(s: string, at: number, end = s.length): { counters?: Counters; next: number } | undefined {
+  let close = at + 1;
+  while (close < end && s.charCodeAt(close) !== 93) close++;
+  if (close >= end) return undefined;
   // Digits, `:`, digits, read in place (this runs once per rule of `iptables-save -c`).
   let packets = 0;
   let bytes = 0;
@@ -56,16 +77,36 @@ export function parseIptablesSave(text: string, opts: ParseOptions = {}): ParseR
     return { value: rs, problems: sink.problems };
   }
 
-  const lines = splitLines(text);
   const tok = new RuleTokens();
-  const env: RuleEnv = { sink, line: 0, family: hintV6 ? 'ipv6' : 'ipv4', sawIPv6: false };
+  const cache = new SpecCache();
+  const env: RuleEnv = { sink, line: 0, family: hintV6 ? 'ipv6' : 'ipv4', sawIPv6: false, cache, text, lineStart: 0 };
 
   let table: Table | undefined; // the table rules go to (undefined after COMMIT)
   let open: Table | undefined; // the table whose block we are in (for the missing-COMMIT check)
-  let chains = new Map<string, Chain>();
-  // Rules that jump to a chain, checked when the table ends (parallel arrays: one entry per rule).
+  let chains = new ChainIndex();
+  let lastChain: Chain | undefined; // the chain of the previous rule (rules come chain by chain)
+  // Rules that jump to a chain not declared (yet), checked when the table ends (parallel arrays).
   let jumpRules: Rule[] = [];
   let jumpCols: number[] = [];
+
+  /** Appends a rule; a chain's rules array is trimmed to size when the next chain starts. */
+  const append = (chain: Chain, rule: Rule): void => {
+    if (chain !== lastChain) {
+      // Arrays grown by push keep spare room (17 slots after the first rule).
+      if (lastChain !== undefined && lastChain.rules.length <= 16) lastChain.rules = lastChain.rules.slice();
+      lastChain = chain;
+    }
+    chain.rules.push(rule);
+  };
+
+  /** Notes a rule's jump to a user chain: `target` when declared already, else checked when the table ends. */
+  const jump = (rule: Rule, target: Chain | undefined, start: number, end: number): void => {
+    if (target !== undefined) rule.spec.target!.name = target.name; // one string per chain name (the same text: harmless on shared targets)
+    else {
+      jumpRules.push(rule);
+      jumpCols.push(start, end);
+    }
+  };
   let inBlock = false; // between `*table` and `# Completed on`
   let skipping = false; // inside a block of an unknown table
   let lineErrors = 0;
@@ -88,29 +129,89 @@ export function parseIptablesSave(text: string, opts: ParseOptions = {}): ParseR
       sink.error('missing-commit', open.source.line, `table ${open.name} has no COMMIT line (truncated dump?); iptables-restore would not load it, meshtrace keeps its rules`, 1, open.name.length + 2);
     }
     for (let j = 0; j < jumpRules.length; j++) {
-      const t = jumpRules[j].spec.target!;
+      const spec = jumpRules[j].spec;
+      const t = spec.target!;
       const target = chains.get(t.name);
       if (target) {
-        t.name = target.name; // share one string per chain name
+        t.name = target.name; // declared after the rule
         continue;
       }
-      t.known = false;
+      // Targets are shared between rules: this rule gets its own, marked unknown.
+      spec.target = { name: t.name, options: t.options, goto: t.goto, known: false, raw: t.raw };
       const name = clip(t.name);
       sink.error('undeclared-target', jumpRules[j].source.line, `\`${t.goto ? '-g' : '-j'} ${name}\`: no chain ${name} is declared in table ${open.name} (no \`:${name} - [0:0]\` line) and it is not a target meshtrace knows`, jumpCols[2 * j] + 1, jumpCols[2 * j + 1] + 1);
     }
+    if (lastChain !== undefined && lastChain.rules.length <= 16) lastChain.rules = lastChain.rules.slice();
     jumpRules = [];
     jumpCols = [];
     open = undefined;
     table = undefined;
+    lastChain = undefined;
   };
 
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i];
-    const lineNo = i + 1 + off;
-    let p = 0;
-    while (p < raw.length && (raw.charCodeAt(p) === 32 || raw.charCodeAt(p) === 9)) p++;
-    if (p >= raw.length) continue;
-    const c0 = raw.charCodeAt(p);
+  // Lines are found with indexOf (no array of 47 MB worth of lines); like splitLines, a line
+  // ends at \n or \r\n and a final newline does not make an extra empty line.
+  const len = text.length;
+  let next = 0;
+  let lineIdx = 0;
+  while (next < len) {
+    const ls = next;
+    let end = text.indexOf('\n', ls);
+    if (end < 0) end = next = len;
+    else {
+      next = end + 1;
+      if (end > ls && text.charCodeAt(end - 1) === 13) end--;
+    }
+    const lineNo = ++lineIdx + off;
+    let p = ls;
+    while (p < end && (text.charCodeAt(p) === 32 || text.charCodeAt(p) === 9)) p++;
+    if (p >= end) continue;
+    const c0 = text.charCodeAt(p);
+
+    if ((c0 === 45 /* - */ || c0 === 91) /* [ */ && table !== undefined && !skipping) {
+      // Fast path: `[PKTS:BYTES] -A CHAIN …` of a declared chain whose parts are shared or plain.
+      let at = p;
+      let counters: Counters | undefined;
+      if (c0 === 91) {
+        const bc = readBracketCounters(text, p, end);
+        if (bc !== undefined && bc.counters !== undefined) {
+          counters = bc.counters;
+          at = bc.next;
+          while (at < end && (text.charCodeAt(at) === 32 || text.charCodeAt(at) === 9)) at++;
+        } else at = end;
+      }
+      if (at + 3 < end && text.charCodeAt(at) === 45 && text.charCodeAt(at + 1) === 65 && (text.charCodeAt(at + 2) === 32 || text.charCodeAt(at + 2) === 9)) {
+        let cs = at + 3;
+        while (cs < end && (text.charCodeAt(cs) === 32 || text.charCodeAt(cs) === 9)) cs++;
+        let ce = cs;
+        let c = 0;
+        let h = 0;
+        while (ce < end && (c = text.charCodeAt(ce)) !== 32 && c !== 9 && c !== 34) {
+          h = (Math.imul(h, 31) + c) | 0;
+          ce++;
+        }
+        let chain = lastChain;
+        if (ce > cs && c !== 34 && (chain === undefined || chain.name.length !== ce - cs || !text.startsWith(chain.name, cs))) chain = chains.find(h, text, cs, ce);
+        if (ce > cs && c !== 34 && chain !== undefined) {
+          const spec = readRuleFast(text, ce, end, cache, chains, env);
+          if (spec !== undefined) {
+            const rule: Rule =
+              counters === undefined
+                ? { id: '', table: table.name, chain: chain.name, index: chain.rules.length, spec, text: text.slice(at, end), source: { file, line: lineNo } }
+                : { id: '', table: table.name, chain: chain.name, index: chain.rules.length, spec, text: text.slice(at, end), source: { file, line: lineNo }, counters };
+            append(chain, rule);
+            if (fastTarget.chain && fastTarget.found === undefined) {
+              jumpRules.push(rule);
+              jumpCols.push(fastTarget.start - ls, fastTarget.end - ls);
+            }
+            continue;
+          }
+        }
+      }
+    }
+
+    const raw = text.slice(ls, end);
+    p -= ls;
 
     if (c0 === 35 /* # */) {
       const body = raw.slice(p);
@@ -171,7 +272,8 @@ export function parseIptablesSave(text: string, opts: ParseOptions = {}): ParseR
       }
       rs.tables.push(t);
       table = open = t;
-      chains = new Map();
+      chains = new ChainIndex();
+      lastChain = undefined;
       jumpRules = [];
       jumpCols = [];
       continue;
@@ -188,7 +290,7 @@ export function parseIptablesSave(text: string, opts: ParseOptions = {}): ParseR
         sink.lineProblem('error', 'no-table', lineNo, raw, 'chain declaration outside a table: no `*table` line before it (or it comes after COMMIT); skipped');
         continue;
       }
-      readChainDecl(raw, p, lineNo, table, chains, sink, file);
+      readChainDecl(text, ls, ls + p, end, lineNo, table, chains, sink, file);
       continue;
     }
 
@@ -241,7 +343,7 @@ export function parseIptablesSave(text: string, opts: ParseOptions = {}): ParseR
       if (!chain) {
         if (isBuiltinChain(table.name, chainName)) {
           chain = { name: chainName, table: table.name, builtin: true, rules: [], source: { file, line: lineNo } };
-          chains.set(chainName, chain);
+          chains.add(hashText(chainName, 0, chainName.length), chain);
           table.chains.push(chain);
           sink.info('implicit-chain', lineNo, `built-in chain ${chainName} has no \`:${chainName} POLICY [0:0]\` line; its policy is not known`, tok.starts[1] + 1, tok.ends[1] + 1);
         } else {
@@ -250,30 +352,23 @@ export function parseIptablesSave(text: string, opts: ParseOptions = {}): ParseR
         }
       }
       env.line = lineNo;
+      env.lineStart = ls;
       const built = buildRuleSpec(raw, tok, 2, env);
       if (!built) continue;
-      const rule: Rule = {
-        id: '',
-        table: table.name,
-        chain: chain.name,
-        index: chain.rules.length,
-        spec: built.spec,
-        text: raw.slice(tok.starts[0]),
-        source: { file, line: lineNo },
-      };
       const cnt = counters ?? built.counters;
-      if (cnt) rule.counters = cnt;
-      chain.rules.push(rule);
-      if (built.chainTarget) {
-        jumpRules.push(rule);
-        jumpCols.push(built.targetStart, built.targetEnd);
-      }
+      const rule: Rule =
+        cnt === undefined
+          ? { id: '', table: table.name, chain: chain.name, index: chain.rules.length, spec: built.spec, text: raw.slice(tok.starts[0]), source: { file, line: lineNo } }
+          : { id: '', table: table.name, chain: chain.name, index: chain.rules.length, spec: built.spec, text: raw.slice(tok.starts[0]), source: { file, line: lineNo }, counters: cnt };
+      append(chain, rule);
+      if (built.chainTarget) jump(rule, chains.get(built.spec.target!.name), built.targetStart, built.targetEnd);
       continue;
     }
 
     badLine(lineNo, raw, `cannot read this line: expected \`*table\`, \`:CHAIN POLICY [packets:bytes]\`, \`-A CHAIN ...\`, COMMIT or a \`#\` comment, got \`${clip(raw.slice(p))}\``);
   }
   if (open) closeTable();
+  fastTarget.found = undefined; // module state must not hold on to this ruleset
   if (lineErrorsHidden > 0) {
     sink.error('unparseable-line', firstHiddenLine, `${lineErrorsHidden} more lines could not be read (not shown one by one)`);
   }
@@ -298,40 +393,57 @@ function readHeader(body: string): { program: string; version?: string; flavour:
   return { program, version: version || undefined, flavour };
 }
 
-/** Reads `:CHAIN POLICY [PKTS:BYTES]` into the table. */
-function readChainDecl(raw: string, p: number, lineNo: number, table: Table, chains: Map<string, Chain>, sink: ProblemSink, file: string): void {
+/** The message for a chain declaration line `s[p, end)` that does not read. */
+function expectedDecl(s: string, p: number, end: number): string {
+  return `expected \`:CHAIN POLICY [packets:bytes]\`, got \`${clip(s.slice(p, end))}\``;
+}
+
+/** Reads `:CHAIN POLICY [PKTS:BYTES]` (the line `s[ls, end)`, `:` at `p`) into the table. */
+function readChainDecl(s: string, ls: number, p: number, end: number, lineNo: number, table: Table, chains: ChainIndex, sink: ProblemSink, file: string): void {
   let q = p + 1;
-  while (q < raw.length && raw.charCodeAt(q) !== 32 && raw.charCodeAt(q) !== 9) q++;
-  const name = raw.slice(p + 1, q);
-  while (q < raw.length && (raw.charCodeAt(q) === 32 || raw.charCodeAt(q) === 9)) q++;
+  let h = 0;
+  let c = 0;
+  while (q < end && (c = s.charCodeAt(q)) !== 32 && c !== 9) {
+    h = (Math.imul(h, 31) + c) | 0;
+    q++;
+  }
+  const nameStart = p + 1;
+  const nameEnd = q;
+  while (q < end && (s.charCodeAt(q) === 32 || s.charCodeAt(q) === 9)) q++;
   let r = q;
-  while (r < raw.length && raw.charCodeAt(r) !== 32 && raw.charCodeAt(r) !== 9) r++;
-  const policy = raw.slice(q, r);
-  while (r < raw.length && (raw.charCodeAt(r) === 32 || raw.charCodeAt(r) === 9)) r++;
-  const expected = `expected \`:CHAIN POLICY [packets:bytes]\`, got \`${clip(raw.slice(p))}\``;
-  if (name.length === 0 || policy.length === 0) {
-    sink.lineProblem('error', 'bad-chain', lineNo, raw, `${expected}; skipped`);
+  while (r < end && s.charCodeAt(r) !== 32 && s.charCodeAt(r) !== 9) r++;
+  const policyLen = r - q;
+  while (r < end && (s.charCodeAt(r) === 32 || s.charCodeAt(r) === 9)) r++;
+  const col = 1 - ls; // add to a position in s to get its column
+  if (nameEnd === nameStart || policyLen === 0) {
+    sink.lineProblem('error', 'bad-chain', lineNo, s.slice(ls, end), `${expectedDecl(s, p, end)}; skipped`);
     return;
   }
-  if (chains.has(name)) {
-    sink.error('duplicate-chain', lineNo, `chain ${clip(name)} is declared twice in table ${table.name} (first at line ${chains.get(name)!.source.line}); this declaration is ignored`, p + 2, p + 2 + name.length);
+  const had = chains.find(h, s, nameStart, nameEnd);
+  if (had !== undefined) {
+    sink.error('duplicate-chain', lineNo, `chain ${clip(had.name)} is declared twice in table ${table.name} (first at line ${had.source.line}); this declaration is ignored`, nameStart + col, nameEnd + col);
     return;
   }
-  const chain: Chain = { name, table: table.name, builtin: policy !== '-', rules: [], source: { file, line: lineNo } };
-  if (policy === 'ACCEPT' || policy === 'DROP') chain.policy = policy;
-  else if (policy !== '-') sink.warn('bad-policy', lineNo, `policy \`${clip(policy)}\` is not ACCEPT, DROP or \`-\`; the chain is kept without a policy`, q + 1, q + 1 + policy.length);
-  if (chain.builtin && !isBuiltinChain(table.name as TableName, name)) {
-    sink.warn('not-builtin', lineNo, `chain ${clip(name)} has a policy but is not a built-in chain of table ${table.name}`, p + 2, p + 2 + name.length);
-  }
-  if (r < raw.length) {
-    const bc = raw.charCodeAt(r) === 91 ? readBracketCounters(raw, r) : undefined;
-    if (!bc || !bc.counters) {
-      sink.warn('bad-counters', lineNo, `malformed chain counters: ${expected}; the chain is kept without counters`, r + 1, raw.length + 1);
-    } else {
-      if (chain.builtin) chain.counters = bc.counters;
-      if (raw.slice(bc.next).trim().length > 0) sink.warn('trailing-text', lineNo, `unexpected text after the counters: ${expected}`, bc.next + 1, raw.length + 1);
+  const name = s.slice(nameStart, nameEnd);
+  const userChain = policyLen === 1 && s.charCodeAt(q) === 45; /* - */
+  const chain: Chain = { name, table: table.name, builtin: !userChain, rules: [], source: { file, line: lineNo } };
+  if (!userChain) {
+    const policy = s.slice(q, q + policyLen);
+    if (policy === 'ACCEPT' || policy === 'DROP') chain.policy = policy;
+    else sink.warn('bad-policy', lineNo, `policy \`${clip(policy)}\` is not ACCEPT, DROP or \`-\`; the chain is kept without a policy`, q + col, q + col + policyLen);
+    if (!isBuiltinChain(table.name, name)) {
+      sink.warn('not-builtin', lineNo, `chain ${clip(name)} has a policy but is not a built-in chain of table ${table.name}`, nameStart + col, nameEnd + col);
     }
   }
-  chains.set(name, chain);
+  if (r < end) {
+    const bc = s.charCodeAt(r) === 91 ? readBracketCounters(s, r, end) : undefined;
+    if (!bc || !bc.counters) {
+      sink.warn('bad-counters', lineNo, `malformed chain counters: ${expectedDecl(s, p, end)}; the chain is kept without counters`, r + col, end + col);
+    } else {
+      if (chain.builtin) chain.counters = bc.counters;
+      if (bc.next < end && s.slice(bc.next, end).trim().length > 0) sink.warn('trailing-text', lineNo, `unexpected text after the counters: ${expectedDecl(s, p, end)}`, bc.next + col, end + col);
+    }
+  }
+  chains.add(h, chain, s, nameStart);
   table.chains.push(chain);
 }

@@ -7,7 +7,9 @@ import * as assert from 'node:assert/strict';
 import { parseIptablesSave } from '../../../src/core/parsers/parseIptablesSave';
 import { formatRuleSpec } from '../../../src/core/parsers/iptablesRule';
 import type { Rule, Ruleset, XtMatch, XtOption } from '../../../src/core/model/netfilter';
+import { diffRulesets, normalizeRuleset } from '../../../src/core/model/netfilterCompare';
 import type { Problem } from '../../../src/core/problem';
+import { genKubeProxySave, kubeProxyRuleCount } from '../../../scripts/genKubeProxy';
 import { corpusFile, corpusFiles } from '../helpers';
 
 function loud(problems: Problem[]): Problem[] {
@@ -47,6 +49,30 @@ function check(input: string, saved: string, chains: string[] = ['X']): Rule {
 /** Problems as [severity, code, line] for short comparisons. */
 function codes(problems: Problem[]): [string, string, number][] {
   return problems.map((p) => [p.severity, p.code, p.line]);
+}
+
+/** Problems without their line: what a rule gets wherever it is. */
+function placeless(problems: Problem[]): string[] {
+  return problems.map((p) => `${p.severity} ${p.code} ${p.col}-${p.endCol} ${p.message}`);
+}
+
+/** Freezes a value and everything it reaches, so any later write throws. */
+function deepFreeze<T>(v: T, seen = new Set<unknown>()): T {
+  if (v && typeof v === 'object' && !seen.has(v)) {
+    seen.add(v);
+    for (const x of Object.values(v)) deepFreeze(x, seen);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+/** A tiny deterministic generator (the same rules every run). */
+function lcg(seed: number): (n: number) => number {
+  let x = seed;
+  return (n) => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return (x >>> 8) % n;
+  };
 }
 
 describe('unit: parseIptablesSave', () => {
@@ -294,6 +320,144 @@ describe('unit: parseIptablesSave', () => {
       assert.deepEqual(rule.spec.target?.options, [{ name: 'checksum-fill', values: [], invert: false }]);
       assert.deepEqual(codes(r.problems), [['warning', 'unknown-match', 5], ['warning', 'unknown-target', 5]]);
       assert.deepEqual([r.problems[0].col, r.problems[0].endCol], [13, 22]);
+    });
+  });
+
+  describe('shared rule parts (each part read once, then shared)', () => {
+    // Rule parts met again are taken from a per-parse cache keyed by their exact text: a rule must
+    // read the same, with the same problems, whether its parts were met before or not.
+    const TOP = ['-s 10.0.0.1/32', '! -s 10.0.0.0/8', '-d 192.0.2.1', '-s ! 10.1.1.1', '-i eth0', '! -o docker+', '-p tcp', '-p 6', '-p all', '! -p udp', '-f', '-s host.example', '-s 300.1.1.1', '--source 1.2.3.4', '-i +', '-s 0.0.0.0/0', '-c 1 2', '-d 10.0.0.0/255.0.255.0'];
+    const MATCH = [
+      '-m tcp --dport 80', '-m tcp', '-m tcp --sport 1024:', '-m tcp --dp 80', '-m tcp --syn', '-m tcp ! --syn', '-m udp --dport domain',
+      '-m comment --comment "a b"', '-m comment --comment x', '-m comment --comment "esc \\" q"', '-m comment --comment "-m"', '-m comment --comment -j',
+      '-m statistic --mode random --probability 0.5', '-m statistic --mode random --probability 0.50000000000', '-m mark --mark 256',
+      '-m conntrack --ctstate NEW,ESTABLISHED', '-m conntrack ! --ctstate NEW', '-m addrtype --dst-type ! LOCAL', '-m foo --bar 1',
+      '-m multiport --dports 80,443', '-m set --match-set s src', '-m physdev --physdev-is-bridged', '-m icmp --icmp-type 8', '-m recent --set',
+      '-m limit --limit 5/min', '-m tcp --dport', '-m', '-m comment --comment "open', '--dport 22', '!', '-m comment --comment x !',
+      '-m iprange --dst-range 2.2.2.2-2.2.2.3 --src-range 1.1.1.1-1.1.1.9', '-m tcp --dport 80 -s 1.2.3.4', '-m comment --comment "x"y',
+    ];
+    const TARGET = [
+      '-j ACCEPT', '-j X', '-g X', '-j NOPE', '-g NOPE', '-j DNAT --to-destination 1.2.3.4:80', '-j DNAT --to-destination "1.2.3.4:80"',
+      '-j SNAT --random --to-source 1.1.1.1', '-j MASQUERADE --random-fully', '-j MARK --set-mark 1', '-j REJECT', '-j X --foo',
+      '-j LOG --log-prefix "p: "', '-j TPROXY --on-port 1', '-g ACCEPT', '-j', '-j X -j ACCEPT', '-j ACCEPT -m tcp', '-j "X"', '',
+      '-j DNAT --to-destination !', '-j DNAT ! --to-destination 1.1.1.1',
+    ];
+
+    it('a rule reads the same alone and among rules that share its parts (400 generated rules)', () => {
+      const rnd = lcg(20261126);
+      const pick = (xs: string[]): string => xs[rnd(xs.length)];
+      const lines: string[] = [];
+      for (let i = 0; i < 400; i++) {
+        const parts: string[] = [];
+        for (let k = rnd(3); k > 0; k--) parts.push(pick(TOP));
+        for (let k = rnd(4); k > 0; k--) parts.push(pick(MATCH));
+        if (rnd(8) === 0) parts.push(pick(TOP));
+        parts.push(pick(TARGET));
+        lines.push(`${rnd(6) === 0 ? `[${rnd(9)}:${rnd(99)}] ` : ''}-A INPUT ${parts.join(rnd(9) === 0 ? '  ' : ' ')}`.trimEnd());
+      }
+      // Every line twice, so that the second one always finds its parts shared.
+      const all = [...lines, ...lines];
+      const r = parseIptablesSave(filter(all, ['X']));
+      const got = rules(r.value, 'filter', 'INPUT');
+      let k = 0;
+      let fine = 0;
+      all.forEach((line, i) => {
+        // The reference: INPUT is not declared, so the rule is read by the full reader alone.
+        const alone = parseIptablesSave(['*filter', ':X - [0:0]', line, 'COMMIT', ''].join('\n'));
+        const want = alone.value.tables[0].chains.find((c) => c.name === 'INPUT')?.rules ?? [];
+        assert.deepEqual(placeless(r.problems.filter((p) => p.line === 6 + i)), placeless(alone.problems.filter((p) => p.code !== 'implicit-chain')), line);
+        if (want.length === 0) return;
+        const rule = got[k++];
+        assert.equal(rule.text, want[0].text);
+        assert.deepEqual(rule.spec, want[0].spec, line);
+        assert.deepEqual(rule.counters, want[0].counters, line);
+        fine++;
+      });
+      assert.equal(k, got.length);
+      assert.ok(fine > 200, `only ${fine} rules read`);
+    });
+
+    for (const f of [...corpusFiles('iptables-save'), 'captures/netns-lab/vm/router/iptables-save.txt']) {
+      it(`${f}: every rule line written twice reads twice the same`, () => {
+        const text = corpusFile(f);
+        const twice = text.split('\n').flatMap((l) => (/^\s*(\[[\d:]+\]\s*)?-A /.test(l) ? [l, l] : [l])).join('\n');
+        const once = parseIptablesSave(text).value;
+        const r = parseIptablesSave(twice);
+        assert.deepEqual(loud(r.problems).filter((p) => p.code !== 'annotation'), []);
+        for (const t of once.tables) {
+          for (const c of t.chains) {
+            const got = rules(r.value, t.name, c.name);
+            assert.equal(got.length, 2 * c.rules.length);
+            c.rules.forEach((rule, i) => {
+              for (const copy of [got[2 * i], got[2 * i + 1]]) {
+                assert.deepEqual(copy.spec, rule.spec, rule.text);
+                assert.deepEqual([copy.text, copy.counters, copy.index], [rule.text, rule.counters, copy === got[2 * i] ? 2 * i : 2 * i + 1]);
+              }
+            });
+          }
+        }
+      });
+    }
+
+    it('kube-proxy (300 services × 4 endpoints): clean, and repeated parts are one object', () => {
+      const text = genKubeProxySave(300, 4);
+      const r = parseIptablesSave(text, { file: 'kp' });
+      assert.deepEqual(loud(r.problems), []);
+      const nat = r.value.tables.find((t) => t.name === 'nat')!;
+      const all = nat.chains.flatMap((c) => c.rules);
+      assert.equal(all.length, kubeProxyRuleCount(300, 4) - 2);
+      const masq = all.filter((x) => x.spec.target?.name === 'KUBE-MARK-MASQ');
+      assert.equal(masq.length, 300 * 5);
+      assert.equal(new Set(masq.map((x) => x.spec.target)).size, 1);
+      // A jump target's name is the chain's own name string; unknown to no one.
+      assert.ok(masq.every((x) => x.spec.target!.known && !x.spec.target!.goto && x.spec.target!.raw === '-j KUBE-MARK-MASQ'));
+      // Every `-m tcp`-less DNAT rule of one service shares the comment match, and its matches array.
+      const dnat = all.filter((x) => x.spec.target?.name === 'DNAT' && x.spec.matches[0].options[0].values[0] === 'bench-ns/svc-7:http');
+      assert.equal(dnat.length, 4);
+      assert.equal(new Set(dnat.map((x) => x.spec.matches[0])).size, 1);
+      assert.equal(new Set(dnat.slice(1).map((x) => x.spec.matches)).size, 1);
+      assert.deepEqual(dnat[0].spec.matches.map((m) => m.raw), ['-m comment --comment "bench-ns/svc-7:http"', '-m tcp']);
+      // Each rule keeps its own text, line, counters-free place and index.
+      assert.ok(all.every((x, i) => i === 0 || x.source !== all[i - 1].source));
+      const svc = nat.chains.find((c) => c.name.startsWith('KUBE-SVC-'))!;
+      assert.deepEqual(svc.rules.map((x) => x.index), [0, 1, 2, 3, 4]);
+      assert.equal(svc.rules[1].spec.matches[1].options[1].values[0], '0.25000000000');
+    });
+
+    it('nothing that reads the model writes to it: the frozen ruleset compares, diffs and prints', () => {
+      const texts = [genKubeProxySave(40, 3), corpusFile('iptables-save/praqma-gke-2016-kube-proxy-docker-v1.4.14-after-pods.txt')];
+      for (const text of texts) {
+        const r = parseIptablesSave(text);
+        const before = JSON.stringify(r.value);
+        deepFreeze(r.value);
+        assert.deepEqual(diffRulesets(r.value, parseIptablesSave(text).value), []);
+        assert.equal(normalizeRuleset(r.value).tables.length, 2);
+        for (const t of r.value.tables) for (const c of t.chains) for (const rule of c.rules) formatRuleSpec(rule.spec);
+        assert.equal(JSON.stringify(r.value), before);
+      }
+      assert.ok(JSON.stringify(parseIptablesSave(texts[0]).value).includes('{"name":"to-destination","values":["192.0.2.1:8000"],"invert":false}'));
+    });
+
+    it('a target shared by two tables is unknown only in the table that lacks its chain', () => {
+      const text = ['*nat', ':PREROUTING ACCEPT [0:0]', ':X - [0:0]', '-A PREROUTING -j X', '-A PREROUTING -j X', 'COMMIT', '*filter', ':INPUT ACCEPT [0:0]', '-A INPUT -j X', '[1:2]  -A INPUT -j X', 'COMMIT', ''].join('\n');
+      const r = parseIptablesSave(text);
+      assert.deepEqual(codes(r.problems), [['error', 'undeclared-target', 9], ['error', 'undeclared-target', 10]]);
+      assert.deepEqual([r.problems[0].col, r.problems[0].endCol, r.problems[1].col, r.problems[1].endCol], [13, 14, 20, 21]);
+      assert.deepEqual(rules(r.value, 'nat', 'PREROUTING').map((x) => x.spec.target?.known), [true, true]);
+      assert.deepEqual(rules(r.value, 'filter', 'INPUT').map((x) => [x.spec.target?.known, x.spec.target?.raw, x.counters]), [[false, '-j X', undefined], [false, '-j X', { packets: 1, bytes: 2 }]]);
+    });
+
+    it('a chain declared after the rules that jump to it is found; CRLF lines read the same', () => {
+      const text = ['*filter', ':INPUT ACCEPT [0:0]', '-A INPUT -p tcp -m tcp --dport 80 -j LATE', '-A INPUT -p tcp -m tcp --dport 80 -j LATE', ':LATE - [0:0]', '-A LATE -j RETURN', 'COMMIT', ''].join('\r\n');
+      const r = parseIptablesSave(text);
+      assert.deepEqual(loud(r.problems), []);
+      const rs = rules(r.value, 'filter', 'INPUT');
+      assert.deepEqual(rs.map((x) => [x.text, x.spec.target?.known, formatRuleSpec(x.spec)]), [
+        ['-A INPUT -p tcp -m tcp --dport 80 -j LATE', true, '-p tcp -m tcp --dport 80 -j LATE'],
+        ['-A INPUT -p tcp -m tcp --dport 80 -j LATE', true, '-p tcp -m tcp --dport 80 -j LATE'],
+      ]);
+      assert.equal(rs[0].spec.target, rs[1].spec.target);
+      assert.equal(rs[0].spec.proto, rs[1].spec.proto);
     });
   });
 
