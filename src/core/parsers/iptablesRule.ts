@@ -1977,10 +1977,9 @@ function topOption(top: Top, tok: RuleTokens, k: number, env: RuleEnv, spec: Rul
       const p = canonProto(text);
       if (p !== undefined || invert) spec.proto = { name: p ?? 'all', invert };
       else spec.proto = undefined;
-      if (p === 'ipv6-icmp') {
-        env.family = 'ipv6';
-        topFlags |= 2;
-      }
+      // `-p ipv6-icmp` (protocol 58) is legal in an IPv4 ruleset too: the family comes from the
+      // dump (ip6tables-save, an IPv6 address), never from the protocol alone.
+      if (p === 'ipv6-icmp' && env.family === 'ipv6') topFlags |= 2;
       break;
     }
   }

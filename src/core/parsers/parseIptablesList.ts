@@ -121,6 +121,13 @@ const SET_NUM_KEYS = new Set(['packets-eq', 'packets-lt', 'packets-gt', 'bytes-e
 const RECENT_WORDS: Readonly<Record<string, string>> = { SET: 'set', CHECK: 'rcheck', UPDATE: 'update', REMOVE: 'remove', reap: 'reap', 'TTL-Match': 'rttl' };
 
 /** libxt_tcp.c / libxt_udp.c / libxt_sctp.c print: ` tcp spt:53 dpts:1000:2000 option=!2 flags:0x17/0x02`. */
+/** SCTP chunk type names by number (libxt_sctp.c sctp_chunk_names). */
+const SCTP_CHUNKS: Record<number, string> = {
+  0: 'DATA', 1: 'INIT', 2: 'INIT_ACK', 3: 'SACK', 4: 'HEARTBEAT', 5: 'HEARTBEAT_ACK', 6: 'ABORT', 7: 'SHUTDOWN', 8: 'SHUTDOWN_ACK', 9: 'ERROR',
+  10: 'COOKIE_ECHO', 11: 'COOKIE_ACK', 12: 'ECN_ECNE', 13: 'ECN_CWR', 14: 'SHUTDOWN_COMPLETE', 64: 'I_DATA', 128: 'ASCONF_ACK', 130: 'RE_CONFIG', 132: 'PAD',
+  192: 'FORWARD_TSN', 193: 'ASCONF', 194: 'I_FORWARD_TSN',
+};
+
 function readPorts(name: string, options: XtOption[], tcp: boolean): void {
   for (;;) {
     const w = peek();
@@ -142,6 +149,22 @@ function readPorts(name: string, options: XtOption[], tcp: boolean): void {
       const mask = tcpFlagBits(slash >= 0 ? v.slice(0, slash) : v);
       const cmp = tcpFlagBits(slash >= 0 ? v.slice(slash + 1) : '');
       options.push(opt('tcp-flags', Number.isNaN(mask) || Number.isNaN(cmp) ? [v] : [tcpFlagNames(mask), tcpFlagNames(cmp)], inv));
+      continue;
+    } else if (name === 'sctp' && (w === 'any' || w === 'all' || w === 'only' || (w === '!' && /^(any|all|only)$/.test(peek2())))) {
+      // libxt_sctp.c print_chunks: ` any 0x0001,0x0002` with -n (names without); the save form
+      // has `--chunk-types any INIT,INIT_ACK`, the chunk names in the same ascending order.
+      let inv = false;
+      if (take() === '!') inv = true;
+      const type = inv ? take() : w;
+      const list = take()
+        .split(',')
+        .map((c) => {
+          const [id, flags] = [c.replace(/:.*$/, ''), c.includes(':') ? c.slice(c.indexOf(':')) : ''];
+          const n = /^0x[0-9a-f]+$/i.test(id) ? SCTP_CHUNKS[parseInt(id, 16)] : undefined;
+          return (n ?? id) + flags;
+        })
+        .join(',');
+      options.push(opt('chunk-types', [type, list], inv));
       continue;
     } else if (w === 'Unknown' && peek2() === 'invflags:') {
       take();
@@ -775,6 +798,11 @@ function readTarget(name: string, options: XtOption[]): boolean {
     }
     case 'CT': {
       // libxt_CT.c ct_print(_v1).
+      // iptables-nft lists a `-j NOTRACK` rule as target CT with the text `NOTRACK`.
+      if (peek() === 'NOTRACK' && peek2().length === 0) {
+        take();
+        return true;
+      }
       if (take() !== 'CT') return false;
       for (;;) {
         const k = peek();
@@ -1136,7 +1164,7 @@ function readRow(raw: string, lineNo: number, cols: Columns, chain: Chain, file:
   const tailStart = P;
   let chainTarget = false;
   if (targetName.length > 0 || isGoto) {
-    const td = isGoto ? undefined : TARGET_BY_NAME.get(targetName);
+    let td = isGoto ? undefined : TARGET_BY_NAME.get(targetName);
     chainTarget = isGoto || (!td && !isTargetExtension(targetName));
     const t: XtTarget = { name: targetName, options: [], goto: isGoto, known: td !== undefined || chainTarget, raw: '' };
     spec.target = t;
@@ -1149,6 +1177,13 @@ function readRow(raw: string, lineNo: number, cols: Columns, chain: Chain, file:
       sink.warn('unknown-target', lineNo, `target \`${clip(targetName)}\` is not one meshtrace understands; it is kept verbatim${rest ? ` with \`${clip(rest)}\`` : ''}`, targetStart + 1, targetEnd + 1);
     } else if (readTarget(chainTarget ? '' : targetName, t.options)) {
       t.raw = rest;
+      if (targetName === 'CT' && rest === 'NOTRACK') {
+        // iptables-nft lists `-j NOTRACK` as target CT with the text NOTRACK: it is the NOTRACK target.
+        t.name = 'NOTRACK';
+        t.raw = '';
+        td = TARGET_BY_NAME.get('NOTRACK');
+        t.known = td !== undefined;
+      }
     } else {
       // Some text before the target's own print was not read: find where the target's part starts.
       t.options = [];
