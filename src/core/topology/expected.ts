@@ -192,17 +192,30 @@ class NsBuilder {
   chain(table: TableName, name: string, policy?: 'ACCEPT' | 'DROP'): void {
     if (!this.ns.chains.some((c) => c.table === table && c.name === name)) this.ns.chains.push({ table, name, policy });
   }
+  /** Per `table|chain`: its first rule in `ns.rules` and a hint of that rule's index. */
+  private readonly first = new Map<string, { r: ExpectedRule; at: number }>();
   rule(table: TableName, chain: string, spec: string, kind: ExpectKind, why: string, extra: Partial<ExpectedRule> = {}): void {
     this.chain(table, chain);
-    this.ns.rules.push({ table, chain, text: `-A ${chain} ${spec}`, kind, compare: kind !== 'bridge' && kind !== 'dns', why, ...extra });
+    const r: ExpectedRule = { table, chain, text: `-A ${chain} ${spec}`, kind, compare: kind !== 'bridge' && kind !== 'dns', why, ...extra };
+    const k = `${table}|${chain}`;
+    if (!this.first.has(k)) this.first.set(k, { r, at: this.ns.rules.length });
+    this.ns.rules.push(r);
   }
   /** Inserts at the top of the chain (`iptables -I`). */
   insert(table: TableName, chain: string, spec: string, kind: ExpectKind, why: string, extra: Partial<ExpectedRule> = {}): void {
     this.chain(table, chain);
     const r: ExpectedRule = { table, chain, text: `-A ${chain} ${spec}`, kind, compare: kind !== 'bridge' && kind !== 'dns', why, ...extra };
-    const i = this.ns.rules.findIndex((x) => x.table === table && x.chain === chain);
-    if (i < 0) this.ns.rules.push(r);
-    else this.ns.rules.splice(i, 0, r);
+    const k = `${table}|${chain}`;
+    const f = this.first.get(k);
+    // The index of the chain's first rule: the hint, unless inserts into earlier chains moved it.
+    const i = !f ? -1 : this.ns.rules[f.at] === f.r ? f.at : this.ns.rules.indexOf(f.r);
+    if (i < 0) {
+      this.first.set(k, { r, at: this.ns.rules.length });
+      this.ns.rules.push(r);
+    } else {
+      this.first.set(k, { r, at: i });
+      this.ns.rules.splice(i, 0, r);
+    }
   }
   sysctl(key: string, value: string, kind: ExpectedSysctl['kind'], why: string): void {
     this.ns.sysctls.push({ key, value, kind, why });

@@ -83,6 +83,19 @@ export function inNs(ns: string, cmd: string, sandbox?: string): string {
  * `-m conntrack --ctstate` it is equivalent to (Docker ≤ 27 wrote the first, later the second).
  */
 export function textKey(ruleText: string): string {
+  // Memoised: a swarm's nodes share most rule texts, and equal keys then are one string (hashed once).
+  const hit = textKeyMemo.get(ruleText);
+  if (hit !== undefined) return hit;
+  if (textKeyMemo.size >= 200_000) textKeyMemo.clear();
+  const k = computeTextKey(ruleText);
+  textKeyMemo.set(ruleText, k);
+  return k;
+}
+
+const textKeyMemo = new Map<string, string>();
+const specKeyMemo = new WeakMap<RuleSpec, string>();
+
+function computeTextKey(ruleText: string): string {
   const t = ruleText.replace(/^(\[\d+:\d+\] )?-A \S+ /, '').replace(/-m state --state /g, '-m conntrack --ctstate ');
   const j = t.search(/ -[jg] /);
   const body = j >= 0 ? t.slice(0, j) : t;
@@ -94,7 +107,9 @@ export function textKey(ruleText: string): string {
 
 /** The key of a parsed rule (see textKey). */
 export function specKey(spec: RuleSpec): string {
-  return textKey(formatRuleSpec(spec));
+  let k = specKeyMemo.get(spec);
+  if (k === undefined) specKeyMemo.set(spec, (k = textKey(formatRuleSpec(spec))));
+  return k;
 }
 
 interface Ctx {
@@ -182,7 +197,8 @@ function diffRules(c: Ctx, e: ExpectedNamespace, ns: Namespace, haveServices: bo
   for (const exp of e.rules) {
     if (!exp.compare) continue;
     const sk = textKey(exp.text);
-    expectedKeys.add(`${exp.table}|${exp.chain}|${sk}`);
+    // Only DOCKER-INGRESS keys are looked up below.
+    if (exp.chain === 'DOCKER-INGRESS') expectedKeys.add(`${exp.table}|${exp.chain}|${sk}`);
     if (keyOf(exp.table, exp.chain).has(sk)) continue;
     // Older engines marked the VIP in mangle OUTPUT (docker-network-semantics.md §3).
     if (exp.kind === 'vip-mark' && keyOf('mangle', 'OUTPUT').has(sk)) continue;

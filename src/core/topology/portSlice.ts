@@ -23,7 +23,13 @@ interface Constrained {
   idx: number;
   rule: Rule;
   cons: PortCons[];
-  template?: string;
+  /** The number of rules before it in its chain that need no particular port. */
+  before: number;
+  template?: string[];
+  /** natPorts(rule), once. */
+  nat?: number[];
+  /** canMatch(cons, fixed) once the fixed ports are closed. */
+  viaFixed?: boolean;
 }
 
 /** A rule's iptables-save form, ports to be written as $P and $T per port pair. */
@@ -97,9 +103,20 @@ function natPorts(r: Rule): number[] {
   return out;
 }
 
-/** Writes the port numbers p and t of a rule's text as $P and $T (whole numbers after a space, colon or comma). */
-function tokenize(text: string, p: number, t: number): string {
-  return text.replace(/(?<=[ :,])(\d+)(?=[ ,:]|$)/g, (m) => (m === String(p) ? '$P' : m === String(t) ? '$T' : m));
+/** A rule's text split around its whole numbers (after a space, colon or comma): text, number, text, …, text. */
+function splitNumbers(text: string): string[] {
+  return text.split(/(?<=[ :,])(\d+)(?=[ ,:]|$)/);
+}
+
+/** Writes the port numbers p and t of a rule's text (split by splitNumbers) as $P and $T. */
+function tokenize(parts: string[], p: string, t: string): string {
+  let out = parts[0];
+  for (let i = 1; i < parts.length; i += 2) {
+    const m = parts[i];
+    out += m === p ? '$P' : m === t ? '$T' : m;
+    out += parts[i + 1];
+  }
+  return out;
 }
 
 /** The index of a model's port-specific rules, built once. */
@@ -109,7 +126,6 @@ export class PortIndex {
   private readonly constrained: Constrained[] = [];
   private readonly byPort = new Map<number, number[]>();
   private readonly ranged: number[] = [];
-  private readonly commonBefore = new Map<string, Int32Array>();
   private readonly longByNs = new Map<string, { table: Table; chain: Chain; cons: PortCons[][] }[]>();
   private readonly byRef = new Map<string, number>();
   private readonly nsById = new Map<string, Namespace>();
@@ -125,18 +141,15 @@ export class PortIndex {
         for (const c of t.chains) {
           const key = `${ns.id}|${t.name}|${c.name}`;
           const cons = c.rules.map(portConstraints);
-          const before = new Int32Array(c.rules.length);
           let common = 0;
           c.rules.forEach((r, idx) => {
-            before[idx] = common;
             if (cons[idx].length === 0) {
               common++;
               for (const p of natPorts(r)) this.fixed.add(p);
               return;
             }
             const k = this.constrained.length;
-            this.constrained.push({ nsId: ns.id, chainKey: key, idx, rule: r, cons: cons[idx] });
-            this.byRef.set(`${r.source.file}:${r.source.line}`, k);
+            this.constrained.push({ nsId: ns.id, chainKey: key, idx, rule: r, cons: cons[idx], before: common });
             const first = cons[idx][0].ranges;
             if (first.every(([a, b]) => a === b) && first.length <= 16) {
               for (const [a] of first) {
@@ -147,7 +160,6 @@ export class PortIndex {
             } else this.ranged.push(k);
           });
           if (cons.some((x) => x.length > 0)) {
-            this.commonBefore.set(key, before);
             if (c.rules.length >= LONG_CHAIN) {
               const l = this.longByNs.get(ns.id) ?? [];
               l.push({ table: t, chain: c, cons });
@@ -183,7 +195,7 @@ export class PortIndex {
       for (const k of this.candidates(todo)) {
         const c = this.constrained[k];
         if (!canMatch(c.cons, s)) continue;
-        for (const q of natPorts(c.rule)) {
+        for (const q of (c.nat ??= natPorts(c.rule))) {
           if (!s.has(q)) {
             s.add(q);
             added.push(q);
@@ -206,7 +218,8 @@ export class PortIndex {
     for (const k of this.candidates([p, t])) {
       const c = this.constrained[k];
       if (!canMatch(c.cons, s)) continue;
-      if (canMatch(c.cons, this.fixed)) continue;
+      const viaFixed = this.fixedClosed ? (c.viaFixed ??= canMatch(c.cons, this.fixed)) : canMatch(c.cons, this.fixed);
+      if (viaFixed) continue;
       out.push(c);
     }
     return out;
@@ -223,10 +236,11 @@ export class PortIndex {
     const own = this.fixed.has(p) || this.fixed.has(t) || s.size > this.fixed.size + (p === t ? 1 : 2);
     if (own) return `${proto}|own|${p}|${t}`;
     const parts: string[] = [proto, p === t ? 'P=T' : 'P≠T'];
+    const ps = String(p);
+    const ts = String(t);
     for (const c of this.specific(p, t, s)) {
-      const before = this.commonBefore.get(c.chainKey)?.[c.idx] ?? 0;
-      c.template ??= template(c.rule);
-      parts.push(`${c.chainKey}#${before}#${tokenize(c.template, p, t)}`);
+      c.template ??= splitNumbers(template(c.rule));
+      parts.push(`${c.chainKey}#${c.before}#${tokenize(c.template, ps, ts)}`);
     }
     return parts.join('\n');
   }
@@ -236,6 +250,7 @@ export class PortIndex {
    * (p0, t0) of the same class; undefined when that rule is not port-specific (it is the same rule).
    */
   counterpart(file: string, line: number, p0: number, t0: number, p: number, t: number): Rule | undefined {
+    if (this.byRef.size === 0) this.constrained.forEach((c, k) => this.byRef.set(`${c.rule.source.file}:${c.rule.source.line}`, k));
     const k = this.byRef.get(`${file}:${line}`);
     if (k === undefined) return undefined;
     const c0 = this.constrained[k];

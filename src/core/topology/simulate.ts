@@ -148,11 +148,16 @@ export function simulateTopology(model: Model, opts: SimulateOptions = {}): Topo
   const classes = new Map<string, { p: number; t: number }>();
   const classOf = new Map<PortJob, string>();
   const keyMemo = new Map<string, string>();
+  // Class keys are long (every port-specific rule of the swarm): equal keys are interned to one
+  // string so the maps below compare them by identity, not character by character.
+  const canon = new Map<string, string>();
   for (const j of jobs) {
     const mk = `${j.proto}/${j.port.published}/${j.port.target}`;
     let key = keyMemo.get(mk);
     if (key === undefined) {
-      key = idx.classKey(j.proto, j.port.published, j.port.target);
+      const k0 = idx.classKey(j.proto, j.port.published, j.port.target);
+      key = canon.get(k0);
+      if (key === undefined) canon.set(k0, (key = k0));
       keyMemo.set(mk, key);
     }
     classOf.set(j, key);
@@ -214,6 +219,14 @@ export function simulateTopology(model: Model, opts: SimulateOptions = {}): Topo
       return m;
     };
   };
+  const destIndex = new Map<string, Map<number, string[]>>();
+  /** ingressDests, from an index of each ingress_sbox's MARK rules built once per (node, proto). */
+  const dests = (node: string, proto: 'tcp' | 'udp', port: number): string[] => {
+    const k = `${node}/${proto}`;
+    let m = destIndex.get(k);
+    if (!m) destIndex.set(k, (m = ingressDestIndex(nsById.get(`${node}/ingress_sbox`), proto)));
+    return m.get(port) ?? [];
+  };
   for (const [key, list] of byClass) {
     const rep = classes.get(key) as { p: number; t: number };
     const sliceFor = slicer(idx.portSet(rep.p, rep.t));
@@ -227,7 +240,7 @@ export function simulateTopology(model: Model, opts: SimulateOptions = {}): Topo
       }
       let outs = done.get(j.node);
       if (!outs) {
-        outs = traceIn({ ...q, dport: rep.p }, reach(j.node, j.service, ingressDests(nsById.get(`${j.node}/ingress_sbox`), j.proto, rep.p)), sliceFor);
+        outs = traceIn({ ...q, dport: rep.p }, reach(j.node, j.service, dests(j.node, j.proto, rep.p)), sliceFor);
         done.set(j.node, outs);
       }
       const cells = outs.map((o) => cell(o, taskByNs, nsById));
@@ -380,15 +393,19 @@ function rename(o: CellOutcome, idx: PortIndex, p0: number, t0: number, p: numbe
   return out;
 }
 
-/** The IPVS real servers ingress_sbox sends a published port to (its MARK → FWM service). */
-function ingressDests(sbox: Namespace | undefined, proto: string, port: number): string[] {
+/** The IPVS real servers ingress_sbox sends each published port to: the first MARK rule with that `--dport` → its FWM service. */
+function ingressDestIndex(sbox: Namespace | undefined, proto: string): Map<number, string[]> {
+  const out = new Map<number, string[]>();
   const pre = sbox?.iptables?.tables.find((t) => t.name === 'mangle')?.chains.find((c) => c.name === 'PREROUTING');
   for (const r of pre?.rules ?? []) {
     if (r.spec.proto?.name !== proto || r.spec.target?.name !== 'MARK') continue;
     const dp = r.spec.matches.flatMap((m) => m.options).find((o) => o.name === 'dport' && !o.invert)?.values[0];
-    if (dp !== String(port)) continue;
+    if (dp === undefined) continue;
+    const port = Number(dp);
+    // Only the canonical spelling of a port, as `dp !== String(port)` requires; the first rule wins.
+    if (String(port) !== dp || out.has(port)) continue;
     const mark = Number(r.spec.target.options.find((o) => o.name === 'set-xmark' || o.name === 'set-mark')?.values[0]?.split('/')[0]);
-    return sbox?.ipvs?.services.find((s) => s.proto === 'fwm' && s.fwmark === mark)?.dests.map((d) => d.addr) ?? [];
+    out.set(port, sbox?.ipvs?.services.find((s) => s.proto === 'fwm' && s.fwmark === mark)?.dests.map((d) => d.addr) ?? []);
   }
-  return [];
+  return out;
 }
