@@ -185,6 +185,17 @@ export class World {
    * the other namespaces of a node take the host's value. Else the kernel default, 0.
    */
   ipForward(s: SimNs): { on: boolean; captured: boolean; why: string } {
+    let r = this.forwardCache.get(s);
+    if (!r) {
+      r = this.ipForwardUncached(s);
+      this.forwardCache.set(s, r);
+    }
+    return r;
+  }
+
+  private readonly forwardCache = new Map<SimNs, { on: boolean; captured: boolean; why: string }>();
+
+  private ipForwardUncached(s: SimNs): { on: boolean; captured: boolean; why: string } {
     const own = s.ns.sysctls['net.ipv4.ip_forward'] ?? s.ns.sysctls['net.ipv4.conf.all.forwarding'];
     if (own) return { on: own.value === '1', captured: true, why: `net.ipv4.ip_forward=${own.value} (${own.source.file}:${own.source.line})` };
     const host = this.ns.get(`${s.ns.node}/host`);
