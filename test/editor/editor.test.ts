@@ -382,13 +382,17 @@ describe('editor tier: meshtrace in a real VS Code (code-server 4.100.3 + Chromi
     const lineNo = lines.findIndex((l) => /--dport 8080 -j MARK --set-xmark 0x100/.test(l)) + 1;
     assert.ok(lineNo > 0, 'the sample has the ingress MARK rule');
     const col = lines[lineNo - 1].indexOf('0x100') + 2;
-    if (await w.quickInput(page).isVisible()) await page.keyboard.press('Escape');
-    await page.keyboard.press('Control+P');
-    await w.waitQuickInput(page, '');
+    // Quick Open from the palette (a keyboard shortcut may land in a webview or the browser).
+    await w.runCommand(page, 'Go to File...');
+    const input = w.quickInput(page).locator('input').first();
+    await until('quick open', async () => ((await input.isVisible()) && (await input.inputValue()) === '' ? true : undefined), 15000);
     await page.keyboard.type(rel, { delay: 10 });
-    await until('quick open to offer the file', async () => ((await w.quickInput(page).locator('.monaco-list-row').count()) > 0 ? true : undefined), 15000);
+    await until('quick open to offer the file', async () => {
+      const first = (await w.quickInput(page).locator('.monaco-list-row').first().innerText().catch(() => '')).replace(/\s+/g, ' ');
+      return first.includes('iptables-save.txt') && first.includes('ingress_sbox') ? true : undefined;
+    }, 20000);
     await page.keyboard.press('Enter');
-    await until('the file to open', async () => ((await w.activeTab(page)).includes('iptables-save.txt') ? true : undefined), 15000);
+    await until('the file to open', async () => ((await w.activeTab(page)).includes('iptables-save.txt') && !(await w.quickInput(page).isVisible()) ? true : undefined), 30000);
     await w.runCommand(page, 'Go to Line/Column');
     await page.keyboard.type(`${lineNo}:${col}`, { delay: 10 });
     await page.keyboard.press('Enter');
