@@ -89,7 +89,7 @@ describe('editor tier: meshtrace in a real VS Code (code-server 4.100.3 + Chromi
     await page.locator('.pane-header', { hasText: /^\s*Trace/i }).first().click();
     for (const n of ['swarm-worker1', 'swarm-worker2']) {
       const r = await w.row(page, 'Topology', n);
-      if ((await r.getAttribute('aria-expanded')) === 'true') await r.locator('.monaco-tl-twistie').click();
+      if ((await r.getAttribute('aria-expanded')) === 'true') await w.clickTwistie(r);
     }
     await w.expand(page, 'Topology', 'ingress_sbox');
     await w.expand(page, 'Topology', 'iptables');
@@ -348,13 +348,13 @@ describe('editor tier: meshtrace in a real VS Code (code-server 4.100.3 + Chromi
     await page.keyboard.press('Enter');
     await w.row(page, 'Topology', 'lab');
     const evil = w.pane(page, 'Topology').locator('.monaco-list-row[aria-level="2"]', { hasText: 'evil' }).first();
-    if ((await evil.getAttribute('aria-expanded')) === 'true') await evil.locator('.monaco-tl-twistie').click();
+    if ((await evil.getAttribute('aria-expanded')) === 'true') await w.clickTwistie(evil);
     await w.expand(page, 'Topology', 'lab');
     const host = w.pane(page, 'Topology').locator('.monaco-list-row[aria-level="3"]', { hasText: 'host' }).last();
-    if ((await host.getAttribute('aria-expanded')) === 'false') await host.locator('.monaco-tl-twistie').click();
+    if ((await host.getAttribute('aria-expanded')) === 'false') await w.clickTwistie(host);
     const ifaces = w.pane(page, 'Topology').locator('.monaco-list-row', { hasText: /^\s*Interfaces\s*2/ }).last();
     await ifaces.waitFor({ timeout: 10000 });
-    if ((await ifaces.getAttribute('aria-expanded')) === 'false') await ifaces.locator('.monaco-tl-twistie').click();
+    if ((await ifaces.getAttribute('aria-expanded')) === 'false') await w.clickTwistie(ifaces);
     await w.row(page, 'Topology', '10.20.0.5/24');
     // The paste is kept in an editor: add an address there and the model follows.
     assert.match(await w.activeTab(page), /Untitled/);
@@ -382,6 +382,8 @@ describe('editor tier: meshtrace in a real VS Code (code-server 4.100.3 + Chromi
     const lineNo = lines.findIndex((l) => /--dport 8080 -j MARK --set-xmark 0x100/.test(l)) + 1;
     assert.ok(lineNo > 0, 'the sample has the ingress MARK rule');
     const col = lines[lineNo - 1].indexOf('0x100') + 2;
+    // Start from a quiet workbench: no menu, quick input or hover left open by an earlier case.
+    for (let i = 0; i < 3; i++) await page.keyboard.press('Escape');
     // Quick Open from the palette (a keyboard shortcut may land in a webview or the browser).
     await w.runCommand(page, 'Go to File...');
     const input = w.quickInput(page).locator('input').first();

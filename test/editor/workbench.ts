@@ -98,10 +98,24 @@ export async function row(page: Page, title: string, text: string, timeoutMs = 2
   return r;
 }
 
+/**
+ * Clicks a row's twistie. A small pane can leave the row under its pane header or a sticky-scroll
+ * line; then the row is scrolled to the middle of its list and clicked again.
+ */
+export async function clickTwistie(r: Locator): Promise<void> {
+  const t = r.locator('.monaco-tl-twistie');
+  try {
+    await t.click({ timeout: 5000 });
+  } catch {
+    await r.evaluate((e) => e.scrollIntoView({ block: 'center' }));
+    await t.click({ timeout: 10000 });
+  }
+}
+
 /** Expands a collapsed row through its twistie (rows with a command would run it on click). */
 export async function expand(page: Page, title: string, text: string): Promise<void> {
   const r = await row(page, title, text);
-  if ((await r.getAttribute('aria-expanded')) === 'false') await r.locator('.monaco-tl-twistie').click();
+  if ((await r.getAttribute('aria-expanded')) === 'false') await clickTwistie(r);
   await until(`"${text}" to expand`, async () => ((await r.getAttribute('aria-expanded')) === 'true' ? true : undefined), 10000);
 }
 
