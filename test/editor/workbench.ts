@@ -28,6 +28,11 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     if (await quickInput(page).isVisible()) await page.keyboard.press('Escape');
     await until('the quick input to close', async () => (!(await quickInput(page).isVisible()) ? true : undefined), 5000);
+    // Keys typed while a webview (an iframe) has focus never reach the workbench: take focus back.
+    await page.evaluate(() => {
+      const a = document.activeElement as HTMLElement | null;
+      if (a && a.tagName === 'IFRAME') a.blur();
+    });
     await page.keyboard.press('F1');
     const input = quickInput(page).locator('input').first();
     await until('the command palette', async () => ((await input.isVisible()) && (await input.evaluate((e) => e === document.activeElement)) && (await input.inputValue()) === '>' ? true : undefined), 15000);
