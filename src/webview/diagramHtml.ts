@@ -32,8 +32,11 @@ export function diagramCsp(cspSource: string, nonce: string): string {
   ].join('; ');
 }
 
-/** The page. */
-export function diagramHtml(p: DiagramHtmlParts): string {
+/**
+ * The page shell every meshtrace webview uses: the CSP with its nonce, the stylesheet, the body
+ * (static markup, no data: data comes by message) and the one nonce'd script.
+ */
+export function webviewPage(p: DiagramHtmlParts, title: string, body: string): string {
   const a = escapeXml;
   return `<!DOCTYPE html>
 <html lang="en">
@@ -42,10 +45,22 @@ export function diagramHtml(p: DiagramHtmlParts): string {
 <meta http-equiv="Content-Security-Policy" content="${a(diagramCsp(p.cspSource, p.nonce))}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${a(p.styleUri)}">
-<title>meshtrace path diagram</title>
+<title>${a(title)}</title>
 </head>
 <body>
-<header>
+${body}
+<script nonce="${a(p.nonce)}" src="${a(p.scriptUri)}"></script>
+</body>
+</html>
+`;
+}
+
+/** The page. */
+export function diagramHtml(p: DiagramHtmlParts): string {
+  return webviewPage(
+    p,
+    'meshtrace path diagram',
+    `<header>
   <div id="query" class="query"></div>
   <div id="tabs" role="tablist" aria-label="outcomes"></div>
   <div id="controls">
@@ -59,9 +74,6 @@ export function diagramHtml(p: DiagramHtmlParts): string {
 <div id="warnings"></div>
 <div id="empty">Waiting for a trace…</div>
 <section id="packet" aria-live="polite"></section>
-<main id="canvas"></main>
-<script nonce="${a(p.nonce)}" src="${a(p.scriptUri)}"></script>
-</body>
-</html>
-`;
+<main id="canvas"></main>`,
+  );
 }

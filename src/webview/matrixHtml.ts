@@ -2,23 +2,14 @@
  * The simulation matrix's HTML shell: no data (it comes by message), only the skeleton, the
  * stylesheet and the script, under the same Content-Security-Policy as the path diagram.
  */
-import { diagramCsp, type DiagramHtmlParts } from './diagramHtml';
-import { escapeXml } from './escape';
+import { webviewPage, type DiagramHtmlParts } from './diagramHtml';
 
 /** The page. */
 export function matrixHtml(p: DiagramHtmlParts): string {
-  const a = escapeXml;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${a(diagramCsp(p.cspSource, p.nonce))}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${a(p.styleUri)}">
-<title>meshtrace simulation matrix</title>
-</head>
-<body>
-<header>
+  return webviewPage(
+    p,
+    'meshtrace simulation matrix',
+    `<header>
   <div id="summary" class="summary"></div>
   <div id="filters">
     <label>Node <select id="node"><option value="">all</option></select></label>
@@ -37,9 +28,6 @@ export function matrixHtml(p: DiagramHtmlParts): string {
   <span class="cell tone-not-a-task">not a task</span>
   <span class="cell tone-failed">failed</span>
   <span>Click a cell to open its trace in the path diagram; click a column header to sort.</span>
-</footer>
-<script nonce="${a(p.nonce)}" src="${a(p.scriptUri)}"></script>
-</body>
-</html>
-`;
+</footer>`,
+  );
 }

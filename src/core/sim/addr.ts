@@ -36,11 +36,6 @@ export function inPrefix(a: number, net: number, prefixLen: number): boolean {
   return ((a & m) >>> 0) === ((net & m) >>> 0);
 }
 
-/** Parses a dotted mask (`255.255.255.0`) to a prefix length, or the mask integer when not contiguous. */
-export function maskToInt(s: string): number | undefined {
-  return ip4(s);
-}
-
 /** Parses `1.2.3.4`, `1.2.3.4/24` or `1.2.3.4/255.255.255.0` into network and mask integers. */
 export function parseCidr(s: string): { net: number; mask: number } | undefined {
   const [a, p] = s.split('/');
