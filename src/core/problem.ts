@@ -3,6 +3,8 @@
  * Errors are values inside the core: nothing here throws on bad input.
  */
 
+import type { SpecCache } from './parsers/iptablesRule';
+
 /** How bad a problem is: `error` loses data, `warning` is suspicious input, `info` is a note. */
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -94,4 +96,16 @@ export interface ParseOptions {
   hint?: string;
   /** Line number of the dump's first line in the file (bundles: the line after the header). */
   lineOffset?: number;
+  /**
+   * State the parsers of one capture share (one object per load, passed to every parse): the
+   * iptables rule parts already read, so the 100 near-identical rulesets of a swarm's nodes share
+   * their parts instead of each reading them anew. Parsers fill it in; callers only create `{}`.
+   */
+  shared?: ParseShare;
+}
+
+/** See {@link ParseOptions.shared}. Opaque to callers. */
+export interface ParseShare {
+  /** iptables rule parts (parsers/iptablesRule.ts SpecCache). */
+  ruleParts?: SpecCache;
 }

@@ -4,7 +4,7 @@
  * VXLAN peers across nodes, Docker's view of which namespace is what). Pure: the files come in as
  * text (src/node reads them from disk).
  */
-import { ProblemSink, type Problem } from '../problem';
+import { ProblemSink, type ParseShare, type Problem } from '../problem';
 import { detectKind, tableHint } from '../parsers/detectKind';
 import { parseDump } from '../parsers/index';
 import { diffRulesets } from './netfilterCompare';
@@ -88,6 +88,8 @@ export function buildModel(files: DumpFile[]): Model {
   const ifaces: ModelIface[] = [];
   const links: Link[] = [];
   const iptablesViews = new Map<string, { kind: DumpKind; file: string; rs: Ruleset }[]>();
+  // One parse state for the whole capture: the nodes of a swarm have near-identical rulesets.
+  const shared: ParseShare = {};
 
   const node = (name: string): Node => {
     let n = nodeByName.get(name);
@@ -138,7 +140,8 @@ export function buildModel(files: DumpFile[]): Model {
     if (det.binary) {
       sink.warn('not-text', firstLine, `${det.reason}; the file is skipped`);
     } else if (det.empty && !det.kind) {
-      sink.info('empty-dump', firstLine, 'empty file: the command printed nothing (for iptables-save: no table is loaded in this namespace)');
+      const byName = kindFromName(f.path.split('/').pop() ?? '');
+      sink.info('empty-dump', firstLine, `empty file: the command printed nothing${byName === 'iptables-save' ? ' (for iptables-save: no table is loaded in this namespace)' : ''}`);
     } else if (!det.kind) {
       if (DUMPISH_NAME.test(f.path.split('/').pop() ?? '')) {
         sink.warn('unknown-kind', firstLine, `the name suggests a dump, but the content is ${det.reason ?? 'not recognised'}; expected one of the kinds in capture-format.md (iptables-save, ipvsadm -Ln, ip addr, …)`);
@@ -156,7 +159,7 @@ export function buildModel(files: DumpFile[]): Model {
       // An empty dump of a known kind still tells something: nothing was there.
       problems.push({ code: 'empty-dump', severity: 'info', message: `empty ${det.kind} dump: the command printed nothing`, file: f.path, line: firstLine, col: 1, endCol: 2 });
     }
-    const out = parseDump(det.kind, f.text, { file: f.path, hint: det.table, lineOffset: f.lineOffset });
+    const out = parseDump(det.kind, f.text, { file: f.path, hint: det.table, lineOffset: f.lineOffset, shared });
     problems.push(...out.result.problems);
     parsed.push({ file: f, kind: det.kind, out });
   }
@@ -251,11 +254,12 @@ export function buildModel(files: DumpFile[]): Model {
 
   const docker = mergeDocker(nodeDocker);
   const namespaces = [...nsById.values()];
+  const ifaceById = new Map(ifaces.map((i) => [i.id, i]));
   for (const n of nodeByName.values()) {
     const host = nsById.get(`${n.name}/host`);
     if (!host) continue;
     for (const id of host.interfaceIds) {
-      const i = ifaces.find((x) => x.id === id);
+      const i = ifaceById.get(id);
       if (!i || i.name === 'lo') continue;
       for (const a of i.addrs) if (a.family === 'inet' && a.scope === 'global') n.addresses.push(a.local);
     }
@@ -493,18 +497,24 @@ function joinVxlan(namespaces: Namespace[], ifaces: ModelIface[], nodes: Node[],
   }
   const nsOf = new Map(namespaces.map((n) => [n.id, n]));
   const vxlans = ifaces.filter((i) => i.details.vxlan);
+  // The first VXLAN device of each (VNI, node): where a remote's packets for that VNI arrive.
+  const byVniNode = new Map<string, ModelIface>();
+  for (const x of vxlans) {
+    const k = `${x.details.vxlan?.vni ?? 0}/${nsOf.get(x.namespaceId)?.node}`;
+    if (!byVniNode.has(k)) byVniNode.set(k, x);
+  }
   for (const i of vxlans) {
     const vni = i.details.vxlan?.vni ?? 0;
     const ns = nsOf.get(i.namespaceId);
     if (!ns) continue;
     const link: Link & { kind: 'vxlan' } = { kind: 'vxlan', iface: i.id, vni, remote: [] };
+    const seen = new Set<string>();
     const add = (ip: string, source?: { file: string; line: number }): void => {
-      if (link.remote.some((r) => r.nodeIp === ip)) return;
+      if (seen.has(ip)) return;
+      seen.add(ip);
       const nodeName = nodeByIp.get(ip);
       let target: ModelIface | undefined;
-      if (nodeName && nodeName !== ns.node) {
-        target = vxlans.find((x) => x.details.vxlan?.vni === vni && nsOf.get(x.namespaceId)?.node === nodeName);
-      }
+      if (nodeName && nodeName !== ns.node) target = byVniNode.get(`${vni}/${nodeName}`);
       link.remote.push({ nodeIp: ip, node: nodeName, namespaceId: target?.namespaceId, ifaceId: target?.id, source });
     };
     for (const e of ns.fdb) if (e.dev === i.name && e.dst && e.dst !== '0.0.0.0') add(e.dst, e.source);

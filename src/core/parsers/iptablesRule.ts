@@ -1248,6 +1248,8 @@ export interface TopParts {
 const MAX_PART = 4096;
 /** How many parts seen once are remembered (see {@link TextIntern}). */
 const YOUNG_BITS = 12;
+/** The same for whole rules: a node's rulesets (a few thousand rules) wait for the next node's. */
+const WHOLE_YOUNG_BITS = 14;
 
 /**
  * The 32-bit polynomial hash of `s[a, b)` (h·31 + c per character). The fast path computes the
@@ -1318,9 +1320,28 @@ export class TextIntern<T> {
   private arena = new Uint16Array(16384);
   private arenaUsed = 0;
   // Young parts: hash, offset and length of the key in `youngKeys[y]` (a string, usually the input).
-  private readonly youngMeta = new Int32Array(4 << YOUNG_BITS);
-  private readonly youngKeys: (string | undefined)[] = new Array<string | undefined>(1 << YOUNG_BITS).fill(undefined);
-  private readonly youngValues: (T | undefined)[] = new Array<T | undefined>(1 << YOUNG_BITS).fill(undefined);
+  private readonly youngMask: number;
+  private readonly youngMeta: Int32Array;
+  private readonly youngKeys: (string | undefined)[];
+  private readonly youngValues: (T | undefined)[];
+
+  /**
+   * Kept keys also as strings of their own, compared with `startsWith` (natively) rather than
+   * character by character from the arena: worth it for long keys (whole rules).
+   */
+  private readonly keptText: (string | undefined)[] | undefined;
+
+  /**
+   * `youngBits`: log2 of the young table's size (how many first-met parts wait for a second
+   * meeting); `stringKeys`: see {@link keptText}.
+   */
+  constructor(youngBits = YOUNG_BITS, stringKeys = false) {
+    if (stringKeys) this.keptText = [];
+    this.youngMask = (1 << youngBits) - 1;
+    this.youngMeta = new Int32Array(4 << youngBits);
+    this.youngKeys = new Array<string | undefined>(1 << youngBits).fill(undefined);
+    this.youngValues = new Array<T | undefined>(1 << youngBits).fill(undefined);
+  }
 
   /** The part spelled by `s[a, b)` whose hash is `h`, now kept for good; or undefined. */
   find(h: number, s: string, a: number, b: number): Kept<T> | undefined {
@@ -1333,12 +1354,16 @@ export class TextIntern<T> {
       if (kept === undefined) break;
       const j = 4 * i;
       if (meta[j] !== h || meta[j + 2] !== len) continue;
+      if (this.keptText !== undefined) {
+        if (s.startsWith(this.keptText[meta[j + 1]] as string, a)) return kept;
+        continue;
+      }
       const ar = this.arena;
       let o = meta[j + 1];
       for (let c = a; c < b; c++) if (ar[o++] !== s.charCodeAt(c)) continue probe;
       return kept;
     }
-    const y = m & ((1 << YOUNG_BITS) - 1);
+    const y = m & this.youngMask;
     const value = this.youngValues[y];
     if (value === undefined) return undefined;
     const ym = this.youngMeta;
@@ -1357,7 +1382,7 @@ export class TextIntern<T> {
   /** Remembers a part first met now, spelled by `s[a, b)` (`h` is its hash). */
   add(h: number, s: string, a: number, b: number, value: T): void {
     if (b - a > MAX_PART) return;
-    const y = mixHash(h) & ((1 << YOUNG_BITS) - 1);
+    const y = mixHash(h) & this.youngMask;
     const j = 4 * y;
     const ym = this.youngMeta;
     ym[j] = h;
@@ -1369,6 +1394,14 @@ export class TextIntern<T> {
 
   /** Keeps a part for good; its key is `s[a, a + len)`. */
   private keep(h: number, s: string, a: number, len: number, kept: Kept<T>): void {
+    if (this.keptText !== undefined) {
+      // A copy of its own (a slice would keep the whole input alive); its number goes where the arena offset would.
+      let key = '';
+      for (let i = 0; i < len; i += 1024) key += String.fromCharCode.apply(null, charCodes(s, a + i, a + Math.min(len, i + 1024)));
+      this.keptText.push(key);
+      this.insert(h, this.keptText.length - 1, len, kept);
+      return;
+    }
     if (this.arenaUsed + len > this.arena.length) {
       const bigger = new Uint16Array(Math.max(2 * this.arena.length, this.arenaUsed + len));
       bigger.set(this.arena);
@@ -1404,6 +1437,13 @@ export class TextIntern<T> {
       if (k !== undefined) this.insert(meta[4 * i], meta[4 * i + 1], meta[4 * i + 2], k);
     }
   }
+}
+
+/** The character codes of `s[a, b)`. */
+function charCodes(s: string, a: number, b: number): number[] {
+  const out = new Array<number>(b - a);
+  for (let i = a; i < b; i++) out[i - a] = s.charCodeAt(i);
+  return out;
 }
 
 /** The chains of one table by name, found from a range of a text and its {@link hashText} hash. */
@@ -1480,6 +1520,43 @@ export class SpecCache {
   readonly top = new TextIntern<TopParts>();
   readonly ext4 = new TextIntern<Ext>();
   readonly ext6 = new TextIntern<Ext>();
+  /**
+   * Whole rules (the text after `-A CHAIN`) read by {@link readRuleFast}, per family: the nodes
+   * of a swarm, and the tables of one node, repeat most of their rules word for word.
+   */
+  readonly rule4 = new TextIntern<WholeRule>(WHOLE_YOUNG_BITS, true);
+  readonly rule6 = new TextIntern<WholeRule>(WHOLE_YOUNG_BITS, true);
+}
+
+/**
+ * A rule text read without any problem by {@link readRuleFast}: its spec (shared by every rule
+ * spelled the same; never mutated: a rule that needs a different one gets its own copy), what
+ * its top options did to the family, and where its target's name is, from the text's start.
+ */
+export interface WholeRule {
+  spec: RuleSpec;
+  family6: boolean;
+  saw6: boolean;
+  chainTarget: boolean;
+  targetStart: number;
+  targetEnd: number;
+}
+
+/**
+ * Remembers the rule text `s[from, to)` (after `-A CHAIN`, without trailing blanks), read by the
+ * full reader without any problem, so that {@link readRuleFast} takes its spec when the same text
+ * comes again. `before` is the family before the rule was read; `env` holds the one after.
+ */
+export function rememberRule(cache: SpecCache, before: { family6: boolean; saw6: boolean }, env: RuleEnv, s: string, from: number, to: number, spec: RuleSpec, chainTarget: boolean, targetStart: number, targetEnd: number): void {
+  const into = before.family6 ? cache.rule6 : cache.rule4;
+  into.add(hashText(s, from, to), s, from, to, {
+    spec,
+    family6: !before.family6 && env.family === 'ipv6',
+    saw6: !before.saw6 && env.sawIPv6,
+    chainTarget,
+    targetStart: targetStart - from,
+    targetEnd: targetEnd - from,
+  });
 }
 
 /** The `matches` of rules without matches (shared; never mutated). */
@@ -2162,8 +2239,48 @@ function plainTarget(s: string, b: number, e: number, raw: string, isGoto: boole
  * scan of the line, one hash lookup per part, new strings only for parts met the first time.
  */
 export function readRuleFast(s: string, from: number, to: number, cache: SpecCache, chains: ChainIndex, env: RuleEnv): RuleSpec | undefined {
+  // The whole rule, met before: one hash, one lookup. The text is `s[from, lineEnd)`, without
+  // trailing blanks (where the token scan below ends too).
+  let lineHash = 0;
+  let lineEnd = from;
+  for (let i = from, h = 0; i < to; i++) {
+    const c = s.charCodeAt(i);
+    h = (Math.imul(h, 31) + c) | 0;
+    if (c !== 32 && c !== 9) {
+      lineHash = h;
+      lineEnd = i + 1;
+    }
+  }
+  const rules = env.family === 'ipv6' ? cache.rule6 : cache.rule4;
+  const whole = rules.find(lineHash, s, from, lineEnd);
+  if (whole !== undefined) {
+    const w = whole.value;
+    if (w.family6) env.family = 'ipv6';
+    if (w.saw6) env.sawIPv6 = true;
+    fastTarget.chain = w.chainTarget;
+    if (w.chainTarget) {
+      const ts = from + w.targetStart;
+      const te = from + w.targetEnd;
+      fastTarget.start = ts;
+      fastTarget.end = te;
+      let found: Chain | undefined;
+      if (whole.chainIndex === chains) found = whole.chain;
+      else {
+        found = chains.find(hashText(s, ts, te), s, ts, te);
+        if (found !== undefined) {
+          (w.spec.target as XtTarget).name = found.name; // the same text
+          whole.chain = found;
+          whole.chainIndex = chains;
+        }
+      }
+      fastTarget.found = found;
+    }
+    return w.spec;
+  }
   const n = scanSpans(s, from, to);
   if (n < 0) return undefined;
+  const family6Before = env.family === 'ipv6';
+  const saw6Before = env.sawIPv6;
   let b = 0;
   while (b < n && spanKind[b] !== K_BOUNDARY) b++;
   let src: AddrMatch | undefined;
@@ -2253,6 +2370,16 @@ export function readRuleFast(s: string, from: number, to: number, cache: SpecCac
   if (ok) {
     if (target === undefined) fastTarget.chain = false;
     spec = makeSpec(sharedMatches(fastMatches, fastKept, nm, repeated), src, dst, iif, oif, proto, fragment, target);
+    // Remembered under the family it was read in (the rule may have switched it to IPv6).
+    const into = family6Before ? cache.rule6 : cache.rule4;
+    into.add(lineHash, s, from, lineEnd, {
+      spec,
+      family6: !family6Before && env.family === 'ipv6',
+      saw6: !saw6Before && env.sawIPv6,
+      chainTarget: fastTarget.chain,
+      targetStart: fastTarget.start - from,
+      targetEnd: fastTarget.end - from,
+    });
   }
   for (let i = 0; i < nm; i++) {
     fastMatches[i] = EMPTY_EXT as XtMatch;

@@ -9,7 +9,6 @@ import { ProblemSink, splitLines, type ParseOptions, type ParseResult } from '..
 import type { Chain, Counters, Rule, Ruleset, Table, TableName } from '../model/netfilter';
 import {
   RuleTokens,
-  SpecCache,
   buildRuleSpec,
   clip,
   inferTable,
@@ -20,7 +19,7 @@ import {
   tokenizeRule,
   type RuleEnv,
 } from './iptablesRule';
-import { readBracketCounters } from './parseIptablesSave';
+import { readBracketCounters, sharedCache } from './parseIptablesSave';
 
 /**
  * Resolves the table of a listing from the hint or the content, reporting how (info), and
@@ -74,7 +73,7 @@ export function parseIptablesS(text: string, opts: ParseOptions = {}): ParseResu
   }
   const lines = splitLines(text);
   const tok = new RuleTokens();
-  const env: RuleEnv = { sink, line: 0, family: rs.family, sawIPv6: false, cache: new SpecCache() };
+  const env: RuleEnv = { sink, line: 0, family: rs.family, sawIPv6: false, cache: sharedCache(opts) };
   const chains = new Map<string, Chain>();
   const order: Chain[] = [];
   const policyChains = new Map<string, number>();

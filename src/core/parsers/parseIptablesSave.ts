@@ -22,9 +22,19 @@ import {
   isBuiltinChain,
   isTableName,
   readRuleFast,
+  rememberRule,
   tokenizeRule,
   type RuleEnv,
 } from './iptablesRule';
+
+/**
+ * The rule-part cache of this parse: the capture's shared one ({@link ParseOptions.shared}) when
+ * given, so every ruleset of a load shares the parts it has in common with the others.
+ */
+export function sharedCache(opts: ParseOptions): SpecCache {
+  if (!opts.shared) return new SpecCache();
+  return (opts.shared.ruleParts ??= new SpecCache());
+}
 
 /** How many unreadable lines are reported one by one before a summary. */
 const MAX_LINE_ERRORS = 20;
@@ -78,7 +88,7 @@ export function parseIptablesSave(text: string, opts: ParseOptions = {}): ParseR
   }
 
   const tok = new RuleTokens();
-  const cache = new SpecCache();
+  const cache = sharedCache(opts);
   const env: RuleEnv = { sink, line: 0, family: hintV6 ? 'ipv6' : 'ipv4', sawIPv6: false, cache, text, lineStart: 0 };
 
   let table: Table | undefined; // the table rules go to (undefined after COMMIT)
@@ -136,8 +146,8 @@ export function parseIptablesSave(text: string, opts: ParseOptions = {}): ParseR
         t.name = target.name; // declared after the rule
         continue;
       }
-      // Targets are shared between rules: this rule gets its own, marked unknown.
-      spec.target = { name: t.name, options: t.options, goto: t.goto, known: false, raw: t.raw };
+      // Specs and targets are shared between rules: this rule gets its own, marked unknown.
+      jumpRules[j].spec = { ...spec, target: { name: t.name, options: t.options, goto: t.goto, known: false, raw: t.raw } };
       const name = clip(t.name);
       sink.error('undeclared-target', jumpRules[j].source.line, `\`${t.goto ? '-g' : '-j'} ${name}\`: no chain ${name} is declared in table ${open.name} (no \`:${name} - [0:0]\` line) and it is not a target meshtrace knows`, jumpCols[2 * j] + 1, jumpCols[2 * j + 1] + 1);
     }
@@ -353,8 +363,14 @@ export function parseIptablesSave(text: string, opts: ParseOptions = {}): ParseR
       }
       env.line = lineNo;
       env.lineStart = ls;
+      const before = { family6: env.family === 'ipv6', saw6: env.sawIPv6 };
+      const problemsBefore = sink.problems.length;
       const built = buildRuleSpec(raw, tok, 2, env);
       if (!built) continue;
+      if (built.counters === undefined && sink.problems.length === problemsBefore && tok.n > 2 && !tok.quoted[1]) {
+        // Read cleanly: the next rule spelled the same (another node's, another table's) takes this spec.
+        rememberRule(cache, before, env, text, ls + tok.ends[1], ls + tok.ends[tok.n - 1], built.spec, built.chainTarget, ls + built.targetStart, ls + built.targetEnd);
+      }
       const cnt = counters ?? built.counters;
       const rule: Rule =
         cnt === undefined
