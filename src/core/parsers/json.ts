@@ -48,9 +48,10 @@ export class LineIndex {
 
 /**
  * Parses JSON text. Syntax errors become `json-syntax` problems (the first few, then a count).
- * `lineOffset` shifts reported lines for dumps embedded in a bundle.
+ * `lineOffset` shifts reported lines for dumps embedded in a bundle. Well-formed JSON is read by
+ * a strict one-pass reader; anything else by jsonc-parser's tolerant one, which says where.
  */
-export function parseJsonDump(text: string, sink: ProblemSink, lineOffset = 0): JsonDoc {
+export function parseJsonDump(text: string, sink: ProblemSink, lineOffset = 0, opts: { fast?: boolean } = {}): JsonDoc {
   const errors: ParseError[] = [];
   // jsonc-parser recurses per nesting level and overflows the stack near 10,000 levels; measure
   // the depth first without recursion and refuse what no dump format nests that deep.
@@ -60,6 +61,9 @@ export function parseJsonDump(text: string, sink: ProblemSink, lineOffset = 0): 
     sink.error('json-depth', idx0.line(tooDeep) + lineOffset, 'JSON nested more than 200 levels deep: no dump format does this; the file is not read', idx0.col(tooDeep));
     return { value: undefined, lineOf: () => 1 + lineOffset };
   }
+  // `fast: false` reads with the tolerant reader alone (tests compare the two).
+  const strict = opts.fast === false ? undefined : parseStrict(text, sink, lineOffset);
+  if (strict !== undefined) return strict;
   const tree = parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
   const idx = new LineIndex(text);
   const lines = new WeakMap<object, number>();
@@ -122,6 +126,171 @@ export function parseJsonDump(text: string, sink: ProblemSink, lineOffset = 0): 
     }
   };
   const value = tree ? build(tree, 0) : undefined;
+  return {
+    value,
+    lineOf: (v) => (v !== null && typeof v === 'object' ? lines.get(v) ?? 1 + lineOffset : 1 + lineOffset),
+  };
+}
+
+/** Thrown inside {@link parseStrict} at the first thing strict JSON does not allow. */
+class NotStrict {}
+const NOT_STRICT = new NotStrict();
+
+/**
+ * The fast reader for what dumps nearly always are: well-formed JSON (RFC 8259), read in one
+ * pass straight into the values `parseJsonDump` gives, with the same lines and the same
+ * forbidden-key warnings. At the first thing strict JSON does not allow it gives up
+ * (undefined, nothing reported) and the tolerant reader reads the text and reports the problems.
+ * Nesting is at most 200 levels here (checked before), so the recursion is bounded.
+ */
+function parseStrict(text: string, sink: ProblemSink, lineOffset: number): JsonDoc | undefined {
+  const n = text.length;
+  let i = 0;
+  let line = 1;
+  let lineStart = 0;
+  const lines = new WeakMap<object, number>();
+  // Warnings wait for the end (a later syntax error hands everything to the tolerant reader);
+  // keys inside a dropped value are never looked at by the tolerant reader either: muted.
+  const warns: { line: number; col: number; len: number; key: string }[] = [];
+  let mute = 0;
+
+  const skipWs = (): void => {
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10) {
+        line++;
+        lineStart = i + 1;
+      } else if (c !== 32 && c !== 9 && c !== 13) return;
+    }
+  };
+  const readString = (): string => {
+    // At the opening quote.
+    const start = i;
+    let j = i + 1;
+    let escaped = false;
+    for (;;) {
+      if (j >= n) throw NOT_STRICT;
+      const c = text.charCodeAt(j);
+      if (c === 34) break;
+      if (c < 32) throw NOT_STRICT;
+      if (c === 92) {
+        escaped = true;
+        j += 2;
+      } else j++;
+    }
+    i = j + 1;
+    if (!escaped) return text.slice(start + 1, j);
+    try {
+      // Escapes as JSON defines them, by the engine's own reader; it refuses any other.
+      return JSON.parse(text.slice(start, j + 1)) as string;
+    } catch {
+      throw NOT_STRICT;
+    }
+  };
+  const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+  const readNumber = (): number => {
+    const start = i;
+    if (text.charCodeAt(i) === 45) i++;
+    if (text.charCodeAt(i) === 48) i++;
+    else if (isDigit(text.charCodeAt(i))) while (isDigit(text.charCodeAt(i))) i++;
+    else throw NOT_STRICT;
+    if (text.charCodeAt(i) === 46) {
+      i++;
+      if (!isDigit(text.charCodeAt(i))) throw NOT_STRICT;
+      while (isDigit(text.charCodeAt(i))) i++;
+    }
+    const e = text.charCodeAt(i);
+    if (e === 101 || e === 69) {
+      i++;
+      const sgn = text.charCodeAt(i);
+      if (sgn === 43 || sgn === 45) i++;
+      if (!isDigit(text.charCodeAt(i))) throw NOT_STRICT;
+      while (isDigit(text.charCodeAt(i))) i++;
+    }
+    return Number(text.slice(start, i));
+  };
+  const literal = (word: string, v: JsonValue): JsonValue => {
+    if (!text.startsWith(word, i)) throw NOT_STRICT;
+    i += word.length;
+    return v;
+  };
+  const readValue = (): JsonValue => {
+    const c = text.charCodeAt(i);
+    if (c === 123) {
+      const o = Object.create(null) as JsonObject;
+      lines.set(o, line + lineOffset);
+      i++;
+      skipWs();
+      if (text.charCodeAt(i) === 125) {
+        i++;
+        return o;
+      }
+      for (;;) {
+        if (text.charCodeAt(i) !== 34) throw NOT_STRICT;
+        const keyLine = line;
+        const keyCol = i - lineStart + 1;
+        const keyStart = i;
+        const k = readString();
+        const keyLen = i - keyStart;
+        skipWs();
+        if (text.charCodeAt(i) !== 58) throw NOT_STRICT;
+        i++;
+        skipWs();
+        if (FORBIDDEN_KEYS.has(k)) {
+          if (mute === 0) warns.push({ line: keyLine, col: keyCol, len: keyLen, key: k });
+          mute++;
+          readValue();
+          mute--;
+        } else o[k] = readValue();
+        skipWs();
+        const d = text.charCodeAt(i);
+        i++;
+        if (d === 125) return o;
+        if (d !== 44) throw NOT_STRICT;
+        skipWs();
+      }
+    }
+    if (c === 91) {
+      const a: JsonValue[] = [];
+      lines.set(a, line + lineOffset);
+      i++;
+      skipWs();
+      if (text.charCodeAt(i) === 93) {
+        i++;
+        return a;
+      }
+      for (;;) {
+        a.push(readValue());
+        skipWs();
+        const d = text.charCodeAt(i);
+        i++;
+        if (d === 93) return a;
+        if (d !== 44) throw NOT_STRICT;
+        skipWs();
+      }
+    }
+    if (c === 34) return readString();
+    if (c === 116) return literal('true', true);
+    if (c === 102) return literal('false', false);
+    if (c === 110) return literal('null', null);
+    if (c === 45 || isDigit(c)) return readNumber();
+    throw NOT_STRICT;
+  };
+
+  let value: JsonValue;
+  try {
+    skipWs();
+    if (i >= n) return undefined;
+    value = readValue();
+    skipWs();
+    if (i < n) return undefined;
+  } catch (e) {
+    if (e === NOT_STRICT) return undefined;
+    throw e;
+  }
+  for (const w of warns) {
+    sink.warn('json-forbidden-key', w.line + lineOffset, `key "${w.key}" ignored: it is not part of any dump format and could alter objects`, w.col, w.col + w.len);
+  }
   return {
     value,
     lineOf: (v) => (v !== null && typeof v === 'object' ? lines.get(v) ?? 1 + lineOffset : 1 + lineOffset),
