@@ -503,6 +503,25 @@ function joinVxlan(namespaces: Namespace[], ifaces: ModelIface[], nodes: Node[],
     const k = `${x.details.vxlan?.vni ?? 0}/${nsOf.get(x.namespaceId)?.node}`;
     if (!byVniNode.has(k)) byVniNode.set(k, x);
   }
+  // Per VNI, the Peers of every network carrying it (each node's `docker network inspect -v` lists
+  // them all again): each address once, with the first network that named it.
+  const peersByVni = new Map<number, { ip: string; source: { file: string; line: number } }[]>();
+  const peersOf = (vni: number): { ip: string; source: { file: string; line: number } }[] => {
+    let l = peersByVni.get(vni);
+    if (l === undefined) {
+      l = [];
+      const seen = new Set<string>();
+      for (const net of docker.networks) {
+        if (!net.vnis.includes(vni)) continue;
+        for (const p of net.peers) if (!seen.has(p.ip)) {
+          seen.add(p.ip);
+          l.push({ ip: p.ip, source: net.source });
+        }
+      }
+      peersByVni.set(vni, l);
+    }
+    return l;
+  };
   for (const i of vxlans) {
     const vni = i.details.vxlan?.vni ?? 0;
     const ns = nsOf.get(i.namespaceId);
@@ -519,10 +538,7 @@ function joinVxlan(namespaces: Namespace[], ifaces: ModelIface[], nodes: Node[],
     };
     for (const e of ns.fdb) if (e.dev === i.name && e.dst && e.dst !== '0.0.0.0') add(e.dst, e.source);
     if (i.details.vxlan?.remote) add(i.details.vxlan.remote);
-    for (const net of docker.networks) {
-      if (!net.vnis.includes(vni)) continue;
-      for (const p of net.peers) if (nodeByIp.get(p.ip) !== ns.node) add(p.ip, net.source);
-    }
+    for (const p of peersOf(vni)) if (nodeByIp.get(p.ip) !== ns.node) add(p.ip, p.source);
     links.push(link);
     const hasFdbDump = ns.dumps.some((d) => FAMILY[d.kind] === 'fdb');
     if (link.remote.length === 0 && !hasFdbDump && docker.networks.length === 0) {
