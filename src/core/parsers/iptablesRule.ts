@@ -1526,6 +1526,31 @@ export class SpecCache {
    */
   readonly rule4 = new TextIntern<WholeRule>(WHOLE_YOUNG_BITS, true);
   readonly rule6 = new TextIntern<WholeRule>(WHOLE_YOUNG_BITS, true);
+  /**
+   * Whole rules pay only where rules repeat (a swarm's nodes); a kube-proxy dump has 300 000
+   * distinct ones. So they are looked up in rounds of {@link WHOLE_ROUND} rules, and after a
+   * round where fewer than 1 in 16 was found, the next {@link WHOLE_PAUSE} rules are not looked
+   * up or remembered at all (each is read part by part, which gives the same spec).
+   */
+  wholeTries = 0;
+  wholeHits = 0;
+  wholePause = 0;
+}
+
+const WHOLE_ROUND = 4096;
+const WHOLE_PAUSE = 16 * WHOLE_ROUND;
+
+/** Whether whole rules are looked up and remembered for the rule being read (counts the round). */
+function wholeActive(cache: SpecCache): boolean {
+  if (cache.wholePause > 0) {
+    cache.wholePause--;
+    return false;
+  }
+  if (++cache.wholeTries === WHOLE_ROUND) {
+    if (cache.wholeHits * 16 < WHOLE_ROUND) cache.wholePause = WHOLE_PAUSE;
+    cache.wholeTries = cache.wholeHits = 0;
+  }
+  return true;
 }
 
 /**
@@ -1548,6 +1573,7 @@ export interface WholeRule {
  * comes again. `before` is the family before the rule was read; `env` holds the one after.
  */
 export function rememberRule(cache: SpecCache, before: { family6: boolean; saw6: boolean }, env: RuleEnv, s: string, from: number, to: number, spec: RuleSpec, chainTarget: boolean, targetStart: number, targetEnd: number): void {
+  if (cache.wholePause > 0) return;
   const into = before.family6 ? cache.rule6 : cache.rule4;
   into.add(hashText(s, from, to), s, from, to, {
     spec,
@@ -2241,19 +2267,22 @@ function plainTarget(s: string, b: number, e: number, raw: string, isGoto: boole
 export function readRuleFast(s: string, from: number, to: number, cache: SpecCache, chains: ChainIndex, env: RuleEnv): RuleSpec | undefined {
   // The whole rule, met before: one hash, one lookup. The text is `s[from, lineEnd)`, without
   // trailing blanks (where the token scan below ends too).
+  const useWhole = wholeActive(cache);
   let lineHash = 0;
   let lineEnd = from;
-  for (let i = from, h = 0; i < to; i++) {
-    const c = s.charCodeAt(i);
-    h = (Math.imul(h, 31) + c) | 0;
-    if (c !== 32 && c !== 9) {
-      lineHash = h;
-      lineEnd = i + 1;
+  if (useWhole) {
+    for (let i = from, h = 0; i < to; i++) {
+      const c = s.charCodeAt(i);
+      h = (Math.imul(h, 31) + c) | 0;
+      if (c !== 32 && c !== 9) {
+        lineHash = h;
+        lineEnd = i + 1;
+      }
     }
   }
-  const rules = env.family === 'ipv6' ? cache.rule6 : cache.rule4;
-  const whole = rules.find(lineHash, s, from, lineEnd);
+  const whole = useWhole ? (env.family === 'ipv6' ? cache.rule6 : cache.rule4).find(lineHash, s, from, lineEnd) : undefined;
   if (whole !== undefined) {
+    cache.wholeHits++;
     const w = whole.value;
     if (w.family6) env.family = 'ipv6';
     if (w.saw6) env.sawIPv6 = true;
@@ -2371,15 +2400,17 @@ export function readRuleFast(s: string, from: number, to: number, cache: SpecCac
     if (target === undefined) fastTarget.chain = false;
     spec = makeSpec(sharedMatches(fastMatches, fastKept, nm, repeated), src, dst, iif, oif, proto, fragment, target);
     // Remembered under the family it was read in (the rule may have switched it to IPv6).
-    const into = family6Before ? cache.rule6 : cache.rule4;
-    into.add(lineHash, s, from, lineEnd, {
-      spec,
-      family6: !family6Before && env.family === 'ipv6',
-      saw6: !saw6Before && env.sawIPv6,
-      chainTarget: fastTarget.chain,
-      targetStart: fastTarget.start - from,
-      targetEnd: fastTarget.end - from,
-    });
+    if (useWhole) {
+      const into = family6Before ? cache.rule6 : cache.rule4;
+      into.add(lineHash, s, from, lineEnd, {
+        spec,
+        family6: !family6Before && env.family === 'ipv6',
+        saw6: !saw6Before && env.sawIPv6,
+        chainTarget: fastTarget.chain,
+        targetStart: fastTarget.start - from,
+        targetEnd: fastTarget.end - from,
+      });
+    }
   }
   for (let i = 0; i < nm; i++) {
     fastMatches[i] = EMPTY_EXT as XtMatch;

@@ -458,6 +458,14 @@ describe('unit: parseIptablesSave', () => {
         assert.deepEqual(project(v6), project(v6alone));
       });
 
+      it('kube-proxy dumps (no rule twice, so whole rules pause) read as each alone, and so does the one after', () => {
+        const shared = {};
+        const big = genKubeProxySave(400, 10); // ~12 800 distinct rules: several rounds, a pause
+        for (const text of [big, big, corpusFile('iptables-save/moby-pr52934-swarm-host-nft-annotated.txt')]) {
+          assert.deepEqual(project(parseIptablesSave(text, { shared })), project(parseIptablesSave(text)));
+        }
+      });
+
       it('400 generated rules spread over three dumps read as each dump alone', () => {
         const rnd = lcg(7);
         const tops = ['-s 10.0.0.1/32', '-d 192.0.2.1/32', '-i eth0', '! -o docker+', '-p tcp', '-p udp', '-s 2001:db8::1/128'];
