@@ -95,7 +95,11 @@ interface Entry {
   rel: string;
 }
 
-function listDir(abs: string): { dirs: string[]; files: string[] } {
+/**
+ * The sub-folders and files of a capture folder that count, sorted: hidden entries and
+ * node_modules are skipped. The language server finds capture roots with the same listing.
+ */
+export function listDir(abs: string): { dirs: string[]; files: string[] } {
   const dirs: string[] = [];
   const files: string[] = [];
   let entries: fs.Dirent[] = [];

@@ -14,7 +14,7 @@ import { buildModel } from '../core/model/buildModel';
 import { isBundle, parseBundle } from '../core/parsers/parseBundle';
 import { CaptureIndex } from '../core/lang/captureIndex';
 import type { DocPlace } from '../core/lang/ruleDoc';
-import { readCapture } from '../node/loadCapture';
+import { listDir, readCapture } from '../node/loadCapture';
 
 /** Where a document sits. */
 export interface Located {
@@ -54,24 +54,6 @@ const MAX_CAPTURE_FILES = 5000;
 /** How long a disk listing is trusted before it is checked again (file watchers usually tell sooner). */
 const DISK_RECHECK_MS = 2000;
 
-function dirsAndFiles(dir: string): { dirs: string[]; files: string[] } {
-  const dirs: string[] = [];
-  const files: string[] = [];
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return { dirs, files };
-  }
-  // The same entries the loader reads (src/node/loadCapture.ts listDir).
-  for (const e of entries) {
-    if (e.name.startsWith('.') || e.name === 'node_modules') continue;
-    if (e.isDirectory()) dirs.push(e.name);
-    else if (e.isFile()) files.push(e.name);
-  }
-  return { dirs, files };
-}
-
 /**
  * Whether `dir` is laid out as `depth` levels of folders over files: depth 2 is a capture
  * (`<node>/<namespace>/<file>`), depth 1 a node folder (`<namespace>/<file>`). No deeper folder
@@ -94,7 +76,7 @@ function hasLayoutUncached(dir: string, depth: number): boolean {
   if (resolved === path.parse(resolved).root || resolved === os.homedir()) return false;
   let files = 0;
   const walk = (d: string, level: number): boolean => {
-    const { dirs, files: f } = dirsAndFiles(d);
+    const { dirs, files: f } = listDir(d);
     files += f.length;
     if (files > MAX_CAPTURE_FILES) return false;
     if (level === depth) return dirs.length === 0;
@@ -241,7 +223,7 @@ export class CaptureStore {
     const parts: string[] = [];
     const depth = shape === 'capture' ? 2 : 1;
     const walk = (d: string, level: number): void => {
-      const { dirs, files } = dirsAndFiles(d);
+      const { dirs, files } = listDir(d);
       for (const f of files) {
         try {
           const st = fs.statSync(path.join(d, f));
