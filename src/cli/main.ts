@@ -33,8 +33,11 @@ commands:
 A capture is a folder <capture>/<node>/<namespace>/<dump>, a bundle written by the collector, or
 one pasted dump (node "pasted", namespace "host" unless --node/--ns say otherwise).`;
 
-/** Runs the CLI; returns the exit status. */
-export function main(argv: string[], out: (s: string) => void, err: (s: string) => void): number {
+/**
+ * Runs the CLI; returns the exit status. `out` prints a line; `write`, when given, prints text as
+ * it is (no line break added), for output too large to hold as one string (`simulate --json`).
+ */
+export function main(argv: string[], out: (s: string) => void, err: (s: string) => void, write?: (s: string) => void): number {
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
@@ -96,7 +99,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
           err('meshtrace simulate: expected a capture path');
           return 2;
         }
-        return runSimulate(positionals, { json: !!values.json, client: values.client, nodes: values.node, vips: !values['no-vips'] }, out, err);
+        return runSimulate(positionals, { json: !!values.json, client: values.client, nodes: values.node, vips: !values['no-vips'] }, out, err, write);
       }
       case 'synth': {
         const { values, positionals } = parseArgs({
@@ -134,6 +137,11 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
 }
 
 if (require.main === module) {
-  const code = main(process.argv.slice(2), (s) => process.stdout.write(s + '\n'), (s) => process.stderr.write(s + '\n'));
+  const code = main(
+    process.argv.slice(2),
+    (s) => process.stdout.write(s + '\n'),
+    (s) => process.stderr.write(s + '\n'),
+    (s) => process.stdout.write(s),
+  );
   process.exitCode = code;
 }

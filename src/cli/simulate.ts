@@ -27,6 +27,49 @@ export function simulateJson(r: TopologyResult): unknown {
   };
 }
 
+/** The keys simulateJson puts first in an entry, in its order. */
+const LEAD_PORT = ['node', 'kind', 'proto', 'port'];
+const LEAD_VIP = ['node', 'kind', 'proto', 'vip'];
+
+/** One entry of simulateJson as JSON text. */
+function entryJson(e: Entry): string {
+  // When the entry's own keys already start with node, kind, proto, port|vip (as the simulator
+  // makes them), simulateJson's copy has the same keys in the same order with the same values:
+  // its text is the entry's. Otherwise the copy is made.
+  const lead = e.kind === 'published-port' ? LEAD_PORT : LEAD_VIP;
+  const keys = Object.keys(e);
+  let same = keys.length >= lead.length;
+  for (let i = 0; same && i < lead.length; i++) same = keys[i] === lead[i];
+  if (same) return JSON.stringify(e);
+  const base: Record<string, unknown> = { node: e.node, kind: e.kind, proto: e.proto };
+  if (e.kind === 'published-port') base.port = e.port;
+  else base.vip = e.vip;
+  return JSON.stringify({ ...base, ...e, outcomes: e.outcomes });
+}
+
+/**
+ * Writes `JSON.stringify(simulateJson(r))` in pieces of about `chunk` characters: the same text,
+ * without holding the whole document (hundreds of MB for a large swarm) as one string.
+ */
+export function writeSimulateJson(r: TopologyResult, write: (s: string) => void, chunk = 1 << 20): void {
+  let buf = '{"entries":[';
+  for (let i = 0; i < r.entries.length; i++) {
+    buf += (i === 0 ? '' : ',') + entryJson(r.entries[i]);
+    if (buf.length >= chunk) {
+      write(buf);
+      buf = '';
+    }
+  }
+  buf += ']';
+  // The rest as simulateJson has it (a value JSON leaves out, undefined, drops its key there too).
+  const rest: Record<string, unknown> = { findings: r.findings, summary: r.summary, warnings: r.warnings };
+  for (const k of Object.keys(rest)) {
+    const v = JSON.stringify(rest[k]) as string | undefined;
+    if (v !== undefined) buf += `,${JSON.stringify(k)}:${v}`;
+  }
+  write(buf + '}');
+}
+
 function cellText(o: CellOutcome): string {
   const f = o.final;
   const who = o.target?.task ?? `${f.node}/${f.namespace}`;
@@ -76,7 +119,7 @@ export function formatSimulation(r: TopologyResult): string[] {
 }
 
 /** Runs `meshtrace simulate`; returns the exit status. */
-export function runSimulate(paths: string[], o: SimulateCliOptions, out: (s: string) => void, err: (s: string) => void): number {
+export function runSimulate(paths: string[], o: SimulateCliOptions, out: (s: string) => void, err: (s: string) => void, write?: (s: string) => void): number {
   const model = loadModel(paths);
   if (!model.files.some((f) => f.kind)) {
     const first = model.problems.find((p) => p.severity === 'error') ?? model.problems[0];
@@ -84,8 +127,15 @@ export function runSimulate(paths: string[], o: SimulateCliOptions, out: (s: str
     return 2;
   }
   const r = simulateTopology(model, { client: o.client, nodes: o.nodes, vips: o.vips });
-  // Compact: a large swarm's matrix runs to hundreds of MB indented.
-  if (o.json) out(JSON.stringify(simulateJson(r)));
-  else out(formatSimulation(r).join('\n'));
+  // Compact: a large swarm's matrix runs to hundreds of MB indented. With a raw writer the JSON
+  // goes out in pieces (then the line break `out` would add); the bytes are the same.
+  if (o.json && write) {
+    writeSimulateJson(r, write);
+    write('\n');
+  } else if (o.json) {
+    const parts: string[] = [];
+    writeSimulateJson(r, (s) => parts.push(s));
+    out(parts.join(''));
+  } else out(formatSimulation(r).join('\n'));
   return 0;
 }

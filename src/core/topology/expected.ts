@@ -195,10 +195,17 @@ class NsBuilder {
   /** Per `table|chain`: its first rule in `ns.rules` and a hint of that rule's index. */
   private readonly first = new Map<string, { r: ExpectedRule; at: number }>();
   rule(table: TableName, chain: string, spec: string, kind: ExpectKind, why: string, extra: Partial<ExpectedRule> = {}): void {
-    this.chain(table, chain);
-    const r: ExpectedRule = { table, chain, text: `-A ${chain} ${spec}`, kind, compare: kind !== 'bridge' && kind !== 'dns', why, ...extra };
+    this.ruleText(table, chain, `-A ${chain} ${spec}`, kind, why, extra);
+  }
+  /** {@link rule} with the whole `-A CHAIN …` line given. */
+  ruleText(table: TableName, chain: string, text: string, kind: ExpectKind, why: string, extra: Partial<ExpectedRule> = {}): void {
+    const r: ExpectedRule = { table, chain, text, kind, compare: kind !== 'bridge' && kind !== 'dns', why, ...extra };
     const k = `${table}|${chain}`;
-    if (!this.first.has(k)) this.first.set(k, { r, at: this.ns.rules.length });
+    // A chain with a rule in `first` was declared with that rule (every way in declares it).
+    if (!this.first.has(k)) {
+      this.chain(table, chain);
+      this.first.set(k, { r, at: this.ns.rules.length });
+    }
     this.ns.rules.push(r);
   }
   /** Inserts at the top of the chain (`iptables -I`). */
@@ -216,6 +223,25 @@ class NsBuilder {
       this.first.set(k, { r, at: i });
       this.ns.rules.splice(i, 0, r);
     }
+  }
+  /**
+   * Inserts `rules` (all of `table`/`chain`) at the top of the chain one after the other, as that
+   * many {@link insert} calls would: the last one ends up first. One splice instead of one per
+   * rule (a node publishing 1,000 ports inserts 3,000 rules into DOCKER-INGRESS).
+   */
+  insertAll(table: TableName, chain: string, rules: ExpectedRule[]): void {
+    if (rules.length === 0) return;
+    this.chain(table, chain);
+    const k = `${table}|${chain}`;
+    const f = this.first.get(k);
+    const i = !f ? -1 : this.ns.rules[f.at] === f.r ? f.at : this.ns.rules.indexOf(f.r);
+    // Without a rule of the chain yet, the first insert appends and the others go above it.
+    const at = i < 0 ? this.ns.rules.length : i;
+    const rs = this.ns.rules;
+    const tail = rs.splice(at);
+    for (let j = rules.length - 1; j >= 0; j--) rs.push(rules[j]);
+    for (const r of tail) rs.push(r);
+    this.first.set(k, { r: rules[rules.length - 1], at });
   }
   sysctl(key: string, value: string, kind: ExpectedSysctl['kind'], why: string): void {
     this.ns.sysctls.push({ key, value, kind, why });
@@ -250,14 +276,58 @@ function defaultDnsPorts(node: string, ns: string): { tcp: number; udp: number }
   return { tcp: 32768 + (h % 28000), udp: 32768 + ((h >>> 15) % 28000) };
 }
 
+/**
+ * What the nodes of one {@link expectedState} call share: the per-port rules, generated once and
+ * copied per node. Equal rules of different nodes then hold the same strings, which the doctor
+ * hashes once. Each memo is keyed on every input of what it holds (said at each).
+ */
+interface Shared {
+  /** ingressPorts(f): depends on f only, and f is fixed for the call. */
+  ports: { svc: SwarmService; port: SwarmPort }[];
+  /**
+   * The DOCKER-INGRESS rules of the published ports, in insertion order, by `gw` and whether the
+   * family is legacy: the only per-node inputs of those rules (the ports are the call's).
+   */
+  ingress: Map<string, { nat: ExpectedRule[]; filter: ExpectedRule[] }>;
+  /** ingress_sbox MARK rules (`-A PREROUTING …` line, why) by service (its name), port (proto, published) and mark. */
+  marks: Map<SwarmService, Map<SwarmPort, Map<number, { text: string; why: string }>>>;
+}
+
+function sharedOf(f: SwarmFacts): Shared {
+  return { ports: ingressPorts(f), ingress: new Map(), marks: new Map() };
+}
+
+/** The DOCKER-INGRESS rules (nat DNAT, filter accepts) of the published ports, in the order programIngressPorts inserts them. */
+function ingressRules(sh: Shared, gw: string, legacy: boolean): { nat: ExpectedRule[]; filter: ExpectedRule[] } {
+  const k = `${gw}|${legacy}`;
+  let hit = sh.ingress.get(k);
+  if (hit) return hit;
+  const mkRule = (table: TableName, spec: string, kind: ExpectKind, why: string, extra: Partial<ExpectedRule>): ExpectedRule => ({ table, chain: 'DOCKER-INGRESS', text: `-A DOCKER-INGRESS ${spec}`, kind, compare: kind !== 'bridge' && kind !== 'dns', why, ...extra });
+  const nat: ExpectedRule[] = [];
+  const filter: ExpectedRule[] = [];
+  for (const { svc, port } of sh.ports) {
+    nat.push(mkRule('nat', `-p ${port.proto} -m ${port.proto} --dport ${port.published} -j DNAT --to-destination ${gw}:${port.published}`, 'ingress-dnat', `published port ${port.published}/${port.proto} of service ${svc.name}: DNAT to ingress_sbox (${gw}) keeping the port (service_linux.go programIngressPorts)`, { service: svc.name, port }));
+    // programIngressPorts inserts the sport rule, then the dport rule above it.
+    const est = legacy
+      ? `-p ${port.proto} -m state --state RELATED,ESTABLISHED -m ${port.proto} --sport ${port.published} -j ACCEPT`
+      : `-p ${port.proto} -m ${port.proto} --sport ${port.published} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`;
+    filter.push(mkRule('filter', est, 'ingress-accept', `replies from published port ${port.published}/${port.proto} (service ${svc.name}) must be let back out through FORWARD`, { service: svc.name, port }));
+    filter.push(mkRule('filter', `-p ${port.proto} -m ${port.proto} --dport ${port.published} -j ACCEPT`, 'ingress-accept', `new connections to published port ${port.published}/${port.proto} (service ${svc.name}) must be forwarded to ingress_sbox; FORWARD's policy is DROP`, { service: svc.name, port }));
+  }
+  hit = { nat, filter };
+  sh.ingress.set(k, hit);
+  return hit;
+}
+
 /** The host namespace of a node. */
-function hostNs(f: SwarmFacts, node: SwarmNode, tasksHere: SwarmTask[]): ExpectedNamespace {
+function hostNs(f: SwarmFacts, node: SwarmNode, tasksHere: SwarmTask[], sh: Shared = sharedOf(f)): ExpectedNamespace {
   const b = new NsBuilder(node.name, 'host', 'host');
   const fam = node.family;
   const gw = node.gwIp ?? '172.18.0.2';
   const gwSub = node.gwSubnet ?? { addr: '172.18.0.0', prefixLen: 16 };
-  const ports = ingressPorts(f);
   const legacy = fam === 'legacy';
+  // Each node gets its own rule objects (plain data a caller may change); the strings are shared.
+  const ing = ingressRules(sh, gw, legacy);
   if (fam === 'iptabler') {
     builtins(b, 'raw');
     for (const ip of [gw, ...tasksHere.map((t) => t.ips['docker_gwbridge']).filter((x): x is string => !!x)]) {
@@ -285,9 +355,7 @@ function hostNs(f: SwarmFacts, node: SwarmNode, tasksHere: SwarmTask[]): Expecte
     b.rule('nat', 'DOCKER', '-i docker_gwbridge -j RETURN', 'bridge', 'bridge driver');
   }
   b.rule('nat', 'DOCKER-INGRESS', '-j RETURN', 'ingress-return', 'initIngressConfiguration: AddReturnRule keeps RETURN last');
-  for (const { svc, port } of ports) {
-    b.insert('nat', 'DOCKER-INGRESS', `-p ${port.proto} -m ${port.proto} --dport ${port.published} -j DNAT --to-destination ${gw}:${port.published}`, 'ingress-dnat', `published port ${port.published}/${port.proto} of service ${svc.name}: DNAT to ingress_sbox (${gw}) keeping the port (service_linux.go programIngressPorts)`, { service: svc.name, port });
-  }
+  b.insertAll('nat', 'DOCKER-INGRESS', ing.nat.map((r) => ({ ...r })));
   // filter
   builtins(b, 'filter', legacy ? 'DROP' : 'DROP');
   for (const c of ['DOCKER', 'DOCKER-INGRESS', 'DOCKER-USER']) b.chain('filter', c);
@@ -336,14 +404,7 @@ function hostNs(f: SwarmFacts, node: SwarmNode, tasksHere: SwarmTask[]): Expecte
     }
   }
   b.rule('filter', 'DOCKER-INGRESS', '-j RETURN', 'ingress-return', 'initIngressConfiguration: AddReturnRule keeps RETURN last');
-  for (const { svc, port } of ports) {
-    // programIngressPorts inserts the sport rule, then the dport rule above it.
-    const est = legacy
-      ? `-p ${port.proto} -m state --state RELATED,ESTABLISHED -m ${port.proto} --sport ${port.published} -j ACCEPT`
-      : `-p ${port.proto} -m ${port.proto} --sport ${port.published} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`;
-    b.insert('filter', 'DOCKER-INGRESS', est, 'ingress-accept', `replies from published port ${port.published}/${port.proto} (service ${svc.name}) must be let back out through FORWARD`, { service: svc.name, port });
-    b.insert('filter', 'DOCKER-INGRESS', `-p ${port.proto} -m ${port.proto} --dport ${port.published} -j ACCEPT`, 'ingress-accept', `new connections to published port ${port.published}/${port.proto} (service ${svc.name}) must be forwarded to ingress_sbox; FORWARD's policy is DROP`, { service: svc.name, port });
-  }
+  b.insertAll('filter', 'DOCKER-INGRESS', ing.filter.map((r) => ({ ...r })));
   b.sysctl('net.ipv4.ip_forward', '1', 'ip-forward', 'the host routes published-port traffic from its NIC to docker_gwbridge; Docker turns forwarding on (drivers/bridge/setup_ip_forwarding.go)');
   b.sysctl('net.bridge.bridge-nf-call-iptables', '1', 'bridge-nf', 'Docker needs br_netfilter so bridged container traffic passes iptables (icc=false on docker_gwbridge, DNAT between containers); `docker info` warns when it is off');
   b.sysctl('net.ipv4.conf.docker_gwbridge.route_localnet', '1', 'route-localnet', 'initIngressConfiguration writes route_localnet=1 on docker_gwbridge so `curl localhost:<published port>` on the node works');
@@ -351,7 +412,7 @@ function hostNs(f: SwarmFacts, node: SwarmNode, tasksHere: SwarmTask[]): Expecte
 }
 
 /** ingress_sbox of a node. */
-function ingressSbox(f: SwarmFacts, node: SwarmNode, ingress: SwarmNetwork, o: Required<ExpectOptions>): ExpectedNamespace {
+function ingressSbox(f: SwarmFacts, node: SwarmNode, ingress: SwarmNetwork, o: Required<ExpectOptions>, sh: Shared = sharedOf(f)): ExpectedNamespace {
   const b = new NsBuilder(node.name, 'ingress_sbox', 'ingress-sbox', { networkId: ingress.id });
   const eIp = ingress.lbIps[node.name];
   const sub = ingress.subnet;
@@ -368,7 +429,14 @@ function ingressSbox(f: SwarmFacts, node: SwarmNode, ingress: SwarmNetwork, o: R
     if (mark === undefined) continue;
     for (const port of svc.ports) {
       if (port.mode !== 'ingress') continue;
-      b.rule('mangle', 'PREROUTING', `-p ${port.proto} -m ${port.proto} --dport ${port.published} -j MARK --set-xmark ${hexMark(mark)}`, 'sbox-mark', `published port ${port.published}/${port.proto} must be marked ${mark} (0x${mark.toString(16)}) so IPVS service FWM ${mark} of ${svc.name} takes it (configureFWMark)`, { service: svc.name, port });
+      // The texts read svc.name, port.proto, port.published and mark: the memo's keys (the facts do not change during the call).
+      let byPort = sh.marks.get(svc);
+      if (!byPort) sh.marks.set(svc, (byPort = new Map()));
+      let byMark = byPort.get(port);
+      if (!byMark) byPort.set(port, (byMark = new Map()));
+      let t = byMark.get(mark);
+      if (!t) byMark.set(mark, (t = { text: `-A PREROUTING -p ${port.proto} -m ${port.proto} --dport ${port.published} -j MARK --set-xmark ${hexMark(mark)}`, why: `published port ${port.published}/${port.proto} must be marked ${mark} (0x${mark.toString(16)}) so IPVS service FWM ${mark} of ${svc.name} takes it (configureFWMark)` }));
+      b.ruleText('mangle', 'PREROUTING', t.text, 'sbox-mark', t.why, { service: svc.name, port });
     }
     if (!snatDone && ingress.lbMode === 'nat' && eIp && sub) {
       b.rule('nat', 'POSTROUTING', `-d ${netOf(eIp, sub.prefixLen)}/${sub.prefixLen} -m ipvs --ipvs -j SNAT --to-source ${eIp}`, 'ipvs-snat', 'IPVS-forwarded packets leave with ingress_sbox\'s own ingress address, so replies come back through it (configureFWMark, NAT mode)');
@@ -474,12 +542,13 @@ export function expectedState(f: SwarmFacts, opts: ExpectOptions = {}): Expected
     dnsPorts: opts.dnsPorts ?? defaultDnsPorts,
   };
   const ingress = ingressOf(f);
+  const sh = sharedOf(f);
   const out: ExpectedNode[] = [];
   for (const node of f.nodes) {
     const here = f.tasks.filter((t) => t.node === node.name);
-    const nss: ExpectedNamespace[] = [hostNs(f, node, here)];
+    const nss: ExpectedNamespace[] = [hostNs(f, node, here, sh)];
     if (ingress) {
-      nss.push(ingressSbox(f, node, ingress, o));
+      nss.push(ingressSbox(f, node, ingress, o, sh));
       nss.push(overlayNs(f, node, ingress));
     }
     for (const net of f.networks) {

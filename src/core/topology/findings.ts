@@ -112,11 +112,64 @@ export function specKey(spec: RuleSpec): string {
   return k;
 }
 
+/** A node of {@link SpecKeys}: the parts seen so far lead here. */
+interface KeyNode {
+  next?: Map<object, KeyNode>;
+  key?: string;
+}
+
+/**
+ * specKey for many rules at once, keyed on the identity of a spec's parts. The parser shares
+ * immutable parts between rules (addresses, interfaces, protocol, matches, targets: SpecCache),
+ * so the 100 near-identical nodes of a swarm have few distinct part sequences, while each rule has
+ * its own RuleSpec object (a WeakMap on the spec would never hit across rules).
+ *
+ * Why the key is complete: formatRuleSpec, and so specKey, reads exactly spec.src, dst, iif, oif,
+ * proto, fragment, the elements of spec.matches in order and spec.target, and nothing else of the
+ * spec. The path starts at a number saying which of the six top parts and the target are present
+ * and how many matches there are, then walks the present top parts, the matches and the target,
+ * in that order, by identity: two specs on one path have the same objects in the same places.
+ * Parts are never changed after parsing, so one path always formats to one text. One instance per
+ * diagnose call: it keeps the parts alive only that long.
+ */
+export class SpecKeys {
+  private readonly roots = new Map<number, KeyNode>();
+
+  /** specKey(spec), computed once per distinct part sequence. */
+  of(spec: RuleSpec): string {
+    const shape = (spec.src ? 1 : 0) | (spec.dst ? 2 : 0) | (spec.iif ? 4 : 0) | (spec.oif ? 8 : 0) | (spec.proto ? 16 : 0) | (spec.fragment ? 32 : 0) | (spec.target ? 64 : 0);
+    const rk = shape + 128 * spec.matches.length;
+    let n = this.roots.get(rk);
+    if (!n) this.roots.set(rk, (n = {}));
+    if (spec.src) n = step(n, spec.src);
+    if (spec.dst) n = step(n, spec.dst);
+    if (spec.iif) n = step(n, spec.iif);
+    if (spec.oif) n = step(n, spec.oif);
+    if (spec.proto) n = step(n, spec.proto);
+    if (spec.fragment) n = step(n, spec.fragment);
+    for (const m of spec.matches) n = step(n, m);
+    if (spec.target) n = step(n, spec.target);
+    return n.key ?? (n.key = textKey(formatRuleSpec(spec)));
+  }
+}
+
+function step(n: KeyNode, part: object): KeyNode {
+  const next = n.next ?? (n.next = new Map());
+  let c = next.get(part);
+  if (!c) next.set(part, (c = {}));
+  return c;
+}
+
 interface Ctx {
   model: Model;
   facts: SwarmFacts;
   out: Finding[];
   nsOf: (node: string, e: ExpectedNamespace) => Namespace | undefined;
+  keys: SpecKeys;
+  /** markOfSpec by target object (see markOfTarget). */
+  marks: Map<object, number | undefined>;
+  /** The model's interfaces by namespace id, in model order. */
+  ifsOf: (nsId: string) => Model['interfaces'];
 }
 
 function tableOf(ns: Namespace | undefined, t: string): Table | undefined {
@@ -157,6 +210,16 @@ function severityOf(kind: FindingKind): Severity {
   }
 }
 
+/** markOfSpec by target, for one diagnose call: the mark reads only spec.target (its name and options), which never changes after parsing. */
+function markOfTarget(c: Ctx, spec: RuleSpec): number | undefined {
+  const t = spec.target;
+  if (!t) return undefined;
+  if (c.marks.has(t)) return c.marks.get(t);
+  const m = markOfSpec(spec);
+  c.marks.set(t, m);
+  return m;
+}
+
 function markOfSpec(spec: RuleSpec): number | undefined {
   const v = spec.target?.name === 'MARK' ? spec.target.options.find((o) => o.name === 'set-xmark' || o.name === 'set-mark')?.values[0] : undefined;
   if (!v) return undefined;
@@ -177,28 +240,65 @@ function diffRules(c: Ctx, e: ExpectedNamespace, ns: Namespace, haveServices: bo
     if (e.rules.some((r) => r.compare)) c.out.push(mk(c, 'unchecked', e.node, e.name, { file: file ?? ns.dumps[0]?.file ?? `${e.node}/${e.name}`, line: 1 }, `no iptables dump of ${e.name}: Docker's rules there cannot be checked`, 'The capture has no iptables-save (or -S/-L) output of this namespace, so meshtrace cannot tell whether the rules Docker writes there are present.', undefined, inNs(e.name, 'iptables-save')));
     return;
   }
-  const keys = new Map<string, Map<string, Rule[]>>();
-  const keyOf = (t: string, ch: string): Map<string, Rule[]> => {
-    const k = `${t}|${ch}`;
-    let m = keys.get(k);
-    if (!m) {
-      m = new Map();
-      for (const r of rs.tables.find((x) => x.name === t)?.chains.find((x) => x.name === ch)?.rules ?? []) {
-        const sk = specKey(r.spec);
-        const l = m.get(sk);
-        if (l) l.push(r);
-        else m.set(sk, [r]);
-      }
-      keys.set(k, m);
+  // The keys of the captured rules of a chain, by table and chain (built on first use): as a set,
+  // and per rule (`list[i]` is the key of the chain's rule i).
+  const keys = new Map<string, Map<string, { set: Set<string>; list: string[] }>>();
+  const chainKeys = (t: string, ch: string): { set: Set<string>; list: string[] } => {
+    let byChain = keys.get(t);
+    if (!byChain) keys.set(t, (byChain = new Map()));
+    let k = byChain.get(ch);
+    if (!k) {
+      const list = (rs.tables.find((x) => x.name === t)?.chains.find((x) => x.name === ch)?.rules ?? []).map((r) => c.keys.of(r.spec));
+      k = { set: new Set(list), list };
+      byChain.set(ch, k);
     }
-    return m;
+    return k;
   };
-  const expectedKeys = new Set<string>();
+  // Consecutive expected rules are mostly of one chain: the last chain's set is kept at hand.
+  let lastTable = '';
+  let lastChain = '';
+  let lastSet: Set<string> | undefined;
+  const keyOf = (t: string, ch: string): Set<string> => {
+    if (lastSet && t === lastTable && ch === lastChain) return lastSet;
+    lastTable = t;
+    lastChain = ch;
+    return (lastSet = chainKeys(t, ch).set);
+  };
+  // The keys of the expected DOCKER-INGRESS rules, by table (only those are looked up below).
+  const expectedIngress = new Map<string, Set<string>>();
+  // The first MARK rule of a chain per (dport, proto) and per destination address (see `same` below), built on the first miss.
+  let markIndex: Map<string, { byPort: Map<string | undefined, Map<string | undefined, Rule>>; byDst: Map<string | undefined, Rule> }> | undefined;
+  const marksOf = (t: string, ch: string, chain: Rule[]): { byPort: Map<string | undefined, Map<string | undefined, Rule>>; byDst: Map<string | undefined, Rule> } => {
+    markIndex ??= new Map();
+    const k = `${t}|${ch}`;
+    let x = markIndex.get(k);
+    if (!x) {
+      x = { byPort: new Map(), byDst: new Map() };
+      for (const r of chain) {
+        if (r.spec.target?.name !== 'MARK') continue;
+        const dp = dportOf(r.spec);
+        let byProto = x.byPort.get(dp);
+        if (!byProto) x.byPort.set(dp, (byProto = new Map()));
+        if (!byProto.has(r.spec.proto?.name)) byProto.set(r.spec.proto?.name, r);
+        if (!x.byDst.has(r.spec.dst?.addr)) x.byDst.set(r.spec.dst?.addr, r);
+      }
+      markIndex.set(k, x);
+    }
+    return x;
+  };
+  let lastIngressTable = '';
+  let lastIngress: Set<string> | undefined;
   for (const exp of e.rules) {
     if (!exp.compare) continue;
     const sk = textKey(exp.text);
-    // Only DOCKER-INGRESS keys are looked up below.
-    if (exp.chain === 'DOCKER-INGRESS') expectedKeys.add(`${exp.table}|${exp.chain}|${sk}`);
+    if (exp.chain === 'DOCKER-INGRESS') {
+      if (!lastIngress || exp.table !== lastIngressTable) {
+        lastIngressTable = exp.table;
+        lastIngress = expectedIngress.get(exp.table);
+        if (!lastIngress) expectedIngress.set(exp.table, (lastIngress = new Set()));
+      }
+      lastIngress.add(sk);
+    }
     if (keyOf(exp.table, exp.chain).has(sk)) continue;
     // Older engines marked the VIP in mangle OUTPUT (docker-network-semantics.md §3).
     if (exp.kind === 'vip-mark' && keyOf('mangle', 'OUTPUT').has(sk)) continue;
@@ -213,10 +313,9 @@ function diffRules(c: Ctx, e: ExpectedNamespace, ns: Namespace, haveServices: bo
       const wantMark = Number(/--set-xmark (0x[0-9a-f]+)/.exec(exp.text)?.[1]);
       const wantPort = /--dport (\d+)/.exec(exp.text)?.[1];
       const wantDst = /-d (\S+)\/32/.exec(exp.text)?.[1];
-      const same = (table?.chains.find((x) => x.name === exp.chain)?.rules ?? []).find((r) => {
-        if (r.spec.target?.name !== 'MARK') return false;
-        return exp.kind === 'sbox-mark' ? dportOf(r.spec) === wantPort && r.spec.proto?.name === exp.port?.proto : r.spec.dst?.addr === wantDst;
-      });
+      // The chain's first MARK rule for the same port and protocol (sbox-mark) or the same VIP (vip-mark).
+      const marks = marksOf(exp.table, exp.chain, chain?.rules ?? []);
+      const same = exp.kind === 'sbox-mark' ? marks.byPort.get(wantPort)?.get(exp.port?.proto) : marks.byDst.get(wantDst);
       if (same) {
         kind = 'mark-mismatch';
         const got = markOfSpec(same.spec);
@@ -240,10 +339,15 @@ function diffRules(c: Ctx, e: ExpectedNamespace, ns: Namespace, haveServices: bo
   if (!haveServices || e.role !== 'host') return;
   // Port rules in DOCKER-INGRESS that no service publishes: left behind by a removed service.
   for (const t of ['nat', 'filter']) {
-    for (const r of tableOf(ns, t)?.chains.find((x) => x.name === 'DOCKER-INGRESS')?.rules ?? []) {
+    const want = expectedIngress.get(t);
+    const ruleKeys = chainKeys(t, 'DOCKER-INGRESS').list;
+    const rules = tableOf(ns, t)?.chains.find((x) => x.name === 'DOCKER-INGRESS')?.rules ?? [];
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i];
+      // Expected first: the cheaper test, and it passes for nearly every rule.
+      if (want?.has(ruleKeys[i])) continue;
       const dp = dportOf(r.spec) ?? r.spec.matches.flatMap((m) => m.options).find((o) => o.name === 'sport')?.values[0];
       if (!dp) continue;
-      if (expectedKeys.has(`${t}|DOCKER-INGRESS|${specKey(r.spec)}`)) continue;
       c.out.push(mk(c, 'stale-ingress-rule', e.node, 'host', { file: r.source.file, line: r.source.line, text: r.text }, `${e.node}: ${t} DOCKER-INGRESS has a rule for port ${dp} that no service publishes`, 'No service in the capture publishes this port: the rule is left over from a removed or updated service (or the rule was added by hand). It can capture traffic meant for something else on the node.', `iptables -t ${t} -D DOCKER-INGRESS ${r.text.replace(/^(\[\d+:\d+\] )?-A DOCKER-INGRESS /, '')}`, `iptables -t ${t} -S DOCKER-INGRESS ; docker service ls`));
     }
   }
@@ -256,7 +360,7 @@ function markVsIpvs(c: Ctx, ns: Namespace): void {
   const mangle = tableOf(ns, 'mangle');
   for (const ch of mangle?.chains ?? []) {
     for (const r of ch.rules) {
-      const m = markOfSpec(r.spec);
+      const m = markOfTarget(c, r.spec);
       if (m === undefined || fwms.has(m)) continue;
       if (c.out.some((f) => f.kind === 'mark-mismatch' && f.at?.file === r.source.file && f.at.line === r.source.line)) continue;
       c.out.push(mk(c, 'mark-mismatch', ns.node, ns.name, { file: r.source.file, line: r.source.line, text: r.text }, `${ns.node}/${ns.name}: mangle ${ch.name} marks ${m} (0x${m.toString(16)}), but IPVS has no FWM ${m} service`, `The packet gets mark ${m}, and IPVS looks for a service with that fwmark; there is none (ipvsadm lists ${[...fwms].map((x) => `FWM ${x}`).join(', ') || 'no fwmark service'}). The connection reaches the sandbox, where nothing listens, and is refused.`, 'docker service update --force <service>', `${inNs(ns.name, 'iptables -t mangle -S')} ; ${inNs(ns.name, 'ipvsadm -Ln')}`));
@@ -302,7 +406,7 @@ function diffIpvs(c: Ctx, e: ExpectedNamespace, ns: Namespace): void {
 /** VIP aliases on the load-balancer endpoint. */
 function diffAddrs(c: Ctx, e: ExpectedNamespace, ns: Namespace): void {
   if (!ns.dumps.some((d) => d.kind === 'ip-addr' || d.kind === 'ip-addr-json')) return;
-  const ifs = c.model.interfaces.filter((i) => i.namespaceId === ns.id);
+  const ifs = c.ifsOf(ns.id);
   for (const a of e.addrs) {
     if (a.kind !== 'vip') continue;
     if (ifs.some((i) => i.addrs.some((x) => x.local === a.addr))) continue;
@@ -319,14 +423,24 @@ function diffFdb(c: Ctx, e: ExpectedNamespace, ns: Namespace): void {
     if (e.fdb.length) c.out.push(mk(c, 'unchecked', e.node, e.name, { file: ns.dumps[0]?.file ?? `${e.node}/${e.name}`, line: 1 }, `no bridge fdb / ip neigh dump of ${e.name}: VXLAN peers cannot be checked`, 'Docker programs one static neighbour and FDB entry per remote endpoint; without these dumps meshtrace falls back to finding the endpoint on the other nodes.', undefined, `${inNs(e.name, 'bridge fdb show')} ; ${inNs(e.name, 'ip neigh')}`));
     return;
   }
-  const vx = c.model.interfaces.find((i) => i.namespaceId === ns.id && i.details.vxlan);
+  const vx = c.ifsOf(ns.id).find((i) => i.details.vxlan);
   const dev = vx?.name ?? 'vxlan0';
   const nodeOfAddr = new Map(c.facts.nodes.filter((n) => n.addr).map((n) => [n.addr as string, n.name]));
   const wanted = new Set(e.fdb.map((x) => x.ip));
+  // The first neighbour with a link-layer address per destination, and the first FDB entry of
+  // `dev` with a VTEP per lower-case MAC: what a find over the tables gave, without the scans.
+  const neighOf = new Map<string, (typeof ns.neighbours)[number]>();
+  for (const n of ns.neighbours) if (n.lladdr && !neighOf.has(n.dst)) neighOf.set(n.dst, n);
+  const fdbOf = new Map<string, (typeof ns.fdb)[number]>();
+  for (const f of ns.fdb) {
+    if (f.dev !== dev || !f.dst) continue;
+    const m = f.mac.toLowerCase();
+    if (!fdbOf.has(m)) fdbOf.set(m, f);
+  }
   for (const x of e.fdb) {
-    const neigh = ns.neighbours.find((n) => n.dst === x.ip && n.lladdr);
+    const neigh = neighOf.get(x.ip);
     const mac = neigh?.lladdr?.toLowerCase();
-    const fdb = ns.fdb.find((f) => f.dev === dev && f.dst && f.mac.toLowerCase() === (mac ?? x.mac));
+    const fdb = fdbOf.get(mac ?? x.mac);
     if (neighFile && !neigh) {
       c.out.push({ ...mk(c, 'fdb-missing', e.node, e.name, { file: neighFile, line: 1 }, `${e.node}/${e.name}: no neighbour entry for ${x.ip} (${x.owner} on ${x.dstNode})`, `Docker programs a permanent neighbour entry (IP → MAC) on ${dev} for every remote endpoint (overlay peerdb). Without it the kernel cannot resolve ${x.ip} across VXLAN (l3miss), so traffic from this node to ${x.owner} is lost.`, `${inNs(e.name, `ip neigh replace ${x.ip} lladdr ${x.mac} dev ${dev} nud permanent`)}   # Docker re-adds it on: docker service update --force <service>`, inNs(e.name, `ip neigh show ${x.ip}`)), expected: `${x.ip} dev ${dev} lladdr ${x.mac} PERMANENT` });
       continue;
@@ -345,7 +459,8 @@ function diffFdb(c: Ctx, e: ExpectedNamespace, ns: Namespace): void {
   for (const n of c.facts.networks) for (const ip of Object.values(n.lbIps)) known.add(ip);
   for (const n of ns.neighbours) {
     if (n.dev !== dev || !n.state.includes('PERMANENT') || wanted.has(n.dst) || known.has(n.dst)) continue;
-    const fdb = ns.fdb.find((f) => f.dev === dev && f.dst && f.mac.toLowerCase() === n.lladdr?.toLowerCase());
+    const l = n.lladdr?.toLowerCase();
+    const fdb = l === undefined ? undefined : fdbOf.get(l);
     c.out.push(mk(c, 'fdb-stale', e.node, e.name, { file: n.source.file, line: n.source.line, text: `${n.dst} dev ${n.dev} lladdr ${n.lladdr}` }, `${e.node}/${e.name}: a permanent neighbour for ${n.dst}${fdb ? ` (FDB → ${fdb.dst})` : ''}, which is no endpoint of the network`, 'Docker removes these entries when an endpoint goes; this one was left behind. If the address is reused by a new task elsewhere, traffic to it goes to the old node.', `${inNs(e.name, `ip neigh del ${n.dst} dev ${dev}`)}${fdb ? ` ; ${inNs(e.name, `bridge fdb del ${fdb.mac} dev ${dev}`)}` : ''}`, inNs(e.name, 'ip neigh ; bridge fdb show')));
   }
 }
@@ -414,9 +529,10 @@ function underlay(c: Ctx, world: World, sub?: (nodes: string[]) => { model: Mode
   ];
   nodes.forEach((b, i) => {
     const a = nodes[(i + nodes.length - 1) % nodes.length];
+    // One sub-world per pair of nodes (a function of the two names) for its three probes.
+    const w = sub ? sub([a.name, b.name]) : { model: c.model, world };
     for (const p of probes) {
       const q = { node: a.name, namespace: 'host', proto: p.proto, src: a.addr as string, sport: p.sport, dst: b.addr as string, dport: p.port };
-      const w = sub ? sub([a.name, b.name]) : { model: c.model, world };
       const t = traceQuery(w.model, q, w.world);
       const bad = t.outcomes.find((o) => o.verdict !== 'delivered' || o.final.node !== b.name);
       if (!bad) continue;
@@ -462,7 +578,19 @@ const ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 /** Runs every check; findings are sorted by severity, node and namespace. */
 export function diagnose(model: Model, facts: SwarmFacts, expected: ExpectedNode[], entries: Entry[], world: World, sub?: (nodes: string[]) => { model: Model; world: World }): Finding[] {
   const out: Finding[] = [];
-  const c: Ctx = { model, facts, out, nsOf: (node, e) => capturedNs(model, facts, node, e) };
+  let ifsByNs: Map<string, Model['interfaces']> | undefined;
+  const ifsOf = (nsId: string): Model['interfaces'] => {
+    if (!ifsByNs) {
+      ifsByNs = new Map();
+      for (const i of model.interfaces) {
+        const l = ifsByNs.get(i.namespaceId);
+        if (l) l.push(i);
+        else ifsByNs.set(i.namespaceId, [i]);
+      }
+    }
+    return ifsByNs.get(nsId) ?? [];
+  };
+  const c: Ctx = { model, facts, out, nsOf: (node, e) => capturedNs(model, facts, node, e), keys: new SpecKeys(), marks: new Map(), ifsOf };
   const haveServices = facts.services.some((s) => s.ports.length > 0);
   for (const n of expected) {
     for (const e of n.namespaces) {
