@@ -2,6 +2,7 @@
 import { loadModel } from '../node/loadCapture';
 import { formatProblem } from '../core/problem';
 import { summarizeModel } from '../core/model/summary';
+import { writeJson } from './jsonOut';
 
 /** Options of `meshtrace load`. */
 export interface LoadCliOptions {
@@ -11,12 +12,18 @@ export interface LoadCliOptions {
   quiet: boolean;
 }
 
-/** Runs `meshtrace load`; returns the exit status. */
-export function runLoad(paths: string[], o: LoadCliOptions, out: (s: string) => void, err: (s: string) => void): number {
+/**
+ * Runs `meshtrace load`; returns the exit status. `write` (text as it is, no line break added)
+ * takes `--json` in pieces: a big capture's model is more JSON than one string can hold.
+ */
+export function runLoad(paths: string[], o: LoadCliOptions, out: (s: string) => void, err: (s: string) => void, write?: (s: string) => void): number {
   const model = loadModel(paths, { node: o.node, namespace: o.namespace });
   const dumps = model.files.filter((f) => f.kind).length;
   if (o.json) {
-    out(JSON.stringify(model, null, 1));
+    if (write) {
+      writeJson(model, 1, write);
+      write('\n');
+    } else out(JSON.stringify(model, null, 1));
   } else {
     out(summarizeModel(model).join('\n'));
     const shown = o.quiet ? model.problems.filter((p) => p.severity !== 'info') : model.problems;

@@ -35,7 +35,7 @@ one pasted dump (node "pasted", namespace "host" unless --node/--ns say otherwis
 
 /**
  * Runs the CLI; returns the exit status. `out` prints a line; `write`, when given, prints text as
- * it is (no line break added), for output too large to hold as one string (`simulate --json`).
+ * it is (no line break added), for output too large to hold as one string (`simulate --json`, `load --json`).
  */
 export function main(argv: string[], out: (s: string) => void, err: (s: string) => void, write?: (s: string) => void): number {
   const [cmd, ...rest] = argv;
@@ -51,7 +51,7 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
           err('meshtrace load: expected a capture path (folder, bundle or dump file)');
           return 2;
         }
-        return runLoad(positionals, { json: !!values.json, node: values.node, namespace: values.ns, quiet: !!values.quiet }, out, err);
+        return runLoad(positionals, { json: !!values.json, node: values.node, namespace: values.ns, quiet: !!values.quiet }, out, err, write);
       }
       case 'trace': {
         const { values, positionals } = parseArgs({
