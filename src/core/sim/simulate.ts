@@ -17,7 +17,7 @@ import type { Rule, TableName } from '../model/netfilter';
 import type { IpvsDest, IpvsService } from '../model/ipvs';
 import { inPrefix, ip4, ip4str } from './addr';
 import { hex, tableOf, walkTable, type CtState, type NatAction, type NfBranch, type NfConn, type NfPacket } from './netfilter';
-import { World, type SimNs, type SimRoute, type SimRule } from './world';
+import { LEFT_OUT, World, type SimNs, type SimRoute, type SimRule } from './world';
 import type { FinalView, Outcome, PacketView, ReplyTrace, Step, Trace, TraceQuery, Verdict } from './trace';
 
 /** The packet while it travels. */
@@ -775,6 +775,16 @@ class Sim {
   /** The packet leaves the namespace by an interface with no peer in the capture: another node, or outside. */
   private leave(s: SimNs, oif: string | undefined, nexthop: number, f: Flow): End[] {
     const other = this.w.nodeByAddr.get(nexthop);
+    const wider = this.w.wider;
+    if (wider) {
+      // A part of a bigger world: where the bigger one would send the packet (to a namespace of
+      // another node, or outside) must be where this one does, else this answer is not the real one.
+      const hop = (o: typeof other): string => (o && o.node !== s.ns.node ? `${o.nsId}|${o.iface}` : '');
+      if (hop(other) !== hop(wider.nodeByAddr.get(nexthop))) {
+        this.step(f, s, { kind: 'note', action: `out of ${oif ?? '?'} towards ${ip4str(nexthop)}`, packet: this.view(f.pkt, undefined, oif), note: 'the next hop is on a node left out of this partial world' });
+        return [{ flow: f, verdict: 'dropped', reason: `the next hop ${ip4str(nexthop)} is on a node left out of this partial world`, final: this.final(s, f.pkt, LEFT_OUT) }];
+      }
+    }
     if (other && other.node !== s.ns.node) {
       const os = this.w.ns.get(other.nsId);
       if (os) {

@@ -50,6 +50,9 @@ export interface SimNs {
   localTableDerived: boolean;
 }
 
+/** The final namespace of a packet that a partial world cannot follow (see World.wider): never a real answer. */
+export const LEFT_OUT = '(left out)';
+
 /** Normalises table names: numbers of the reserved tables become their names. */
 export function tableName(t: string | undefined): string {
   if (t === undefined || t === '' || t === '254') return 'main';
@@ -73,8 +76,30 @@ export class World {
   readonly lastOwner = new Map<number, SimNs>();
   /** `vni|node` → the VXLAN devices with that VNI in that node's namespaces (in vxlanByVni order). */
   readonly vxlanByVniNode = new Map<string, ModelIface[]>();
+  /**
+   * The whole world this one is a part of, when the packet walk is to say so where the part
+   * differs: a packet leaving towards a next hop that `wider` sends elsewhere ends as
+   * {@link LEFT_OUT} instead of going outside.
+   */
+  readonly wider?: World;
+  /** The SimNs objects as built (`ns` entries may have their `.ns` swapped for a while, by withSlice). */
+  private readonly own = new Map<string, SimNs>();
 
-  constructor(readonly model: Model) {
+  /**
+   * `from`: a world of a model that has every namespace and interface of this one (the same
+   * objects), e.g. the whole swarm when this is a few of its nodes. Its per-namespace indexes are
+   * reused: a SimNs is a function of its namespace and of the interfaces its `interfaceIds`
+   * name, so it is taken over only when the namespace is the same object and every one of those
+   * interfaces is in this model too (then both worlds resolve them to the same objects).
+   * `checkHops`: this world is part of `from`, and a packet that leaves towards a next hop must go
+   * where it would go in `from` (see `wider`).
+   */
+  constructor(
+    readonly model: Model,
+    from?: World,
+    checkHops = false,
+  ) {
+    this.wider = checkHops ? from : undefined;
     for (const i of model.interfaces) {
       this.ifById.set(i.id, i);
       if (i.masterId) {
@@ -89,7 +114,11 @@ export class World {
         else this.vxlanByVni.set(vni, [i]);
       }
     }
-    for (const ns of model.namespaces) this.ns.set(ns.id, this.index(ns));
+    for (const ns of model.namespaces) {
+      const prev = from?.own.get(ns.id);
+      this.ns.set(ns.id, prev && prev.ns === ns && ns.interfaceIds.every((id) => this.ifById.has(id)) ? prev : this.index(ns));
+    }
+    for (const [id, s] of this.ns) this.own.set(id, s);
     for (const s of this.ns.values()) for (const a of s.local.keys()) this.lastOwner.set(a, s);
     for (const [vni, list] of this.vxlanByVni) {
       for (const x of list) {

@@ -8,7 +8,7 @@
  */
 import type { Model, ModelIface, Namespace } from '../model/model';
 import type { Outcome } from '../sim/trace';
-import { World } from '../sim/world';
+import { LEFT_OUT, World } from '../sim/world';
 
 /** Builds sub-models and worlds of a model, by node. */
 export class SubWorlds {
@@ -16,7 +16,11 @@ export class SubWorlds {
   private readonly ifByNode = new Map<string, ModelIface[]>();
   private readonly nodeByAddr = new Map<string, string>();
 
-  constructor(readonly model: Model) {
+  /** `world`, when given, is the whole model's world: sub-worlds reuse its per-namespace indexes (see World). */
+  constructor(
+    readonly model: Model,
+    private readonly world?: World,
+  ) {
     const nodeOfNs = new Map<string, string>();
     for (const ns of model.namespaces) {
       nodeOfNs.set(ns.id, ns.node);
@@ -65,8 +69,12 @@ export class SubWorlds {
     return nodes;
   }
 
-  /** A model and world of only these nodes. */
-  build(nodes: Iterable<string>): { model: Model; world: World } {
+  /**
+   * A model and world of only these nodes. `checkHops` (needs the whole world at construction):
+   * a packet leaving towards a next hop on a node left out ends as LEFT_OUT (see World.wider),
+   * so an outcome that goes outside is one the whole world gives too (see trustworthy).
+   */
+  build(nodes: Iterable<string>, checkHops = false): { model: Model; world: World } {
     const names = new Set(nodes);
     const model: Model = {
       ...this.model,
@@ -77,24 +85,31 @@ export class SubWorlds {
       problems: [],
       files: [],
     };
-    return { model, world: new World(model) };
+    return { model, world: new World(model, this.world, checkHops && this.world !== undefined) };
   }
 }
 
 /**
  * Whether a sub-world's outcomes can be kept: every outcome ends in a namespace of the sub-world,
  * and every failure was decided by a rule, a route or IPVS (not by a missing peer or next hop).
+ * `hopsChecked`: the sub-world was built with `checkHops`, so a packet that left it towards a next
+ * hop went where the whole world sends it too: an outcome or reply that went outside is kept,
+ * one that met a node left out (LEFT_OUT) is not.
  */
-export function trustworthy(outcomes: Outcome[]): boolean {
+export function trustworthy(outcomes: Outcome[], hopsChecked = false): boolean {
   if (outcomes.length === 0) return false;
+  if (hopsChecked) {
+    for (const o of outcomes) if (o.final.namespace === LEFT_OUT || o.reply?.final.namespace === LEFT_OUT) return false;
+  }
   const decided = (steps: Outcome['steps']): boolean => {
     const last = [...steps].reverse().find((s) => s.kind !== 'note' && s.kind !== 'conntrack');
     return !!last && (last.kind === 'netfilter' || last.kind === 'policy' || last.kind === 'ipvs' || last.kind === 'drop' || last.kind === 'deliver');
   };
+  const outside = (ns: string): boolean => ns === '(outside)' && !hopsChecked;
   for (const o of outcomes) {
-    if (o.final.namespace === '(outside)') return false;
+    if (outside(o.final.namespace)) return false;
     if (o.verdict !== 'delivered' && !decided(o.steps)) return false;
-    if (o.reply && (o.reply.verdict !== 'delivered' || o.reply.final.namespace === '(outside)') && !decided(o.reply.steps)) return false;
+    if (o.reply && (o.reply.verdict !== 'delivered' || outside(o.reply.final.namespace)) && !decided(o.reply.steps)) return false;
   }
   return true;
 }
