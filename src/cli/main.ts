@@ -137,6 +137,11 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
 }
 
 if (require.main === module) {
+  // `meshtrace … | head`: the reader went away; what is left to print has no one to read it.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   const code = main(
     process.argv.slice(2),
     (s) => process.stdout.write(s + '\n'),

@@ -57,3 +57,20 @@ describe('unit: writeJson (JSON in pieces)', () => {
     assert.equal(written.join(''), JSON.stringify(loadModel([SEED]), null, 1) + '\n');
   });
 });
+
+describe('unit: the CLI when its reader goes away (`meshtrace … | head`)', () => {
+  it('stops quietly: exit 0, nothing on stderr', async function () {
+    this.timeout(60_000);
+    const { spawn } = await import('node:child_process');
+    const cli = path.resolve(__dirname, '../../../src/cli/main.ts');
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'load', SEED, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    // Read one piece, then close the pipe as `head -c` does.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    assert.equal(err, '');
+    assert.equal(code, 0);
+  });
+});
