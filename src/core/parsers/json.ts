@@ -22,6 +22,8 @@ export interface JsonDoc {
 }
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** Deepest nesting of arrays and objects read; no dump format comes near it. */
+const MAX_DEPTH = 200;
 
 /** Maps offsets to 1-based lines and columns. */
 export class LineIndex {
@@ -55,15 +57,15 @@ export function parseJsonDump(text: string, sink: ProblemSink, lineOffset = 0, o
   const errors: ParseError[] = [];
   // jsonc-parser recurses per nesting level and overflows the stack near 10,000 levels; measure
   // the depth first without recursion and refuse what no dump format nests that deep.
-  const tooDeep = deepestOffset(text, 200);
+  // `fast: false` reads with the tolerant reader alone (tests compare the two).
+  const strict = opts.fast === false ? undefined : parseStrict(text, sink, lineOffset);
+  if (strict !== undefined) return strict;
+  const tooDeep = deepestOffset(text, MAX_DEPTH);
   if (tooDeep >= 0) {
     const idx0 = new LineIndex(text);
     sink.error('json-depth', idx0.line(tooDeep) + lineOffset, 'JSON nested more than 200 levels deep: no dump format does this; the file is not read', idx0.col(tooDeep));
     return { value: undefined, lineOf: () => 1 + lineOffset };
   }
-  // `fast: false` reads with the tolerant reader alone (tests compare the two).
-  const strict = opts.fast === false ? undefined : parseStrict(text, sink, lineOffset);
-  if (strict !== undefined) return strict;
   const tree = parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
   const idx = new LineIndex(text);
   const lines = new WeakMap<object, number>();
@@ -141,7 +143,8 @@ const NOT_STRICT = new NotStrict();
  * pass straight into the values `parseJsonDump` gives, with the same lines and the same
  * forbidden-key warnings. At the first thing strict JSON does not allow it gives up
  * (undefined, nothing reported) and the tolerant reader reads the text and reports the problems.
- * Nesting is at most 200 levels here (checked before), so the recursion is bounded.
+ * Deeper nesting than MAX_DEPTH is left to the tolerant path too (which refuses it), so the
+ * recursion here is bounded.
  */
 function parseStrict(text: string, sink: ProblemSink, lineOffset: number): JsonDoc | undefined {
   const n = text.length;
@@ -214,8 +217,10 @@ function parseStrict(text: string, sink: ProblemSink, lineOffset: number): JsonD
     i += word.length;
     return v;
   };
+  let depth = 0;
   const readValue = (): JsonValue => {
     const c = text.charCodeAt(i);
+    if ((c === 123 || c === 91) && depth === MAX_DEPTH) throw NOT_STRICT;
     if (c === 123) {
       const o = Object.create(null) as JsonObject;
       lines.set(o, line + lineOffset);
@@ -239,9 +244,15 @@ function parseStrict(text: string, sink: ProblemSink, lineOffset: number): JsonD
         if (FORBIDDEN_KEYS.has(k)) {
           if (mute === 0) warns.push({ line: keyLine, col: keyCol, len: keyLen, key: k });
           mute++;
+          depth++;
           readValue();
+          depth--;
           mute--;
-        } else o[k] = readValue();
+        } else {
+          depth++;
+          o[k] = readValue();
+          depth--;
+        }
         skipWs();
         const d = text.charCodeAt(i);
         i++;
@@ -260,7 +271,9 @@ function parseStrict(text: string, sink: ProblemSink, lineOffset: number): JsonD
         return a;
       }
       for (;;) {
+        depth++;
         a.push(readValue());
+        depth--;
         skipWs();
         const d = text.charCodeAt(i);
         i++;

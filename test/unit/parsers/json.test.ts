@@ -49,6 +49,8 @@ describe('unit: parseJsonDump (strict and tolerant readers agree)', () => {
     ['CRLF lines', '{\r\n"a": [\r\n1]\r\n}'],
     ['a string', '"just a string"'],
     ['deep but allowed', '['.repeat(150) + ']'.repeat(150)],
+    ['200 levels: the most allowed', '['.repeat(199) + '{"a":' + '1' + '}' + ']'.repeat(199)],
+    ['201 levels: refused by both', '['.repeat(200) + '{"a":' + '1' + '}' + ']'.repeat(200)],
   ];
   for (const [name, text] of cases) it(name, () => same(text));
 
@@ -59,6 +61,11 @@ describe('unit: parseJsonDump (strict and tolerant readers agree)', () => {
       if (text.trim() !== '' && text !== '\ufeff[1]') assert.ok(read(text, true).problems.some((p) => p.severity === 'error'), 'a problem is reported');
     });
   }
+
+  it('nesting: 200 levels read, 201 refused with a json-depth error', () => {
+    assert.deepEqual(read('['.repeat(200) + ']'.repeat(200), true).problems, []);
+    assert.deepEqual(read('['.repeat(201) + ']'.repeat(201), true).problems.map((p) => p.code), ['json-depth']);
+  });
 
   it('the strict reader is the one that reads well-formed JSON (its objects carry lines)', () => {
     const sink = new ProblemSink('f.json');
