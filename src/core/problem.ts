@@ -4,6 +4,7 @@
  */
 
 import type { SpecCache } from './parsers/iptablesRule';
+import type { Ruleset } from './model/netfilter';
 
 /** How bad a problem is: `error` loses data, `warning` is suspicious input, `info` is a note. */
 export type Severity = 'error' | 'warning' | 'info';
@@ -108,4 +109,14 @@ export interface ParseOptions {
 export interface ParseShare {
   /** iptables rule parts (parsers/iptablesRule.ts SpecCache). */
   ruleParts?: SpecCache;
+  /** iptables-save dumps read already, by the hash of their text (parsers/parseIptablesSave.ts). */
+  saveDumps?: Map<number, SavedDump[]>;
+}
+
+/** An iptables-save dump read already in this capture, and what reading it gave. */
+export interface SavedDump {
+  text: string;
+  hint: string | undefined;
+  lineOffset: number;
+  result: ParseResult<Ruleset>;
 }

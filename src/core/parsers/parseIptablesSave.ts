@@ -8,7 +8,7 @@
  * indexOf in the text, a rule whose parts were met before is read by `readRuleFast` (one lookup
  * per part, the parts shared between rules), and only the others go through the full reader.
  */
-import { ProblemSink, type ParseOptions, type ParseResult } from '../problem';
+import { ProblemSink, type ParseOptions, type ParseResult, type SavedDump } from '../problem';
 import type { Chain, Counters, IptablesFlavour, Rule, Ruleset, Table } from '../model/netfilter';
 import { TABLE_NAMES } from '../model/netfilter';
 import {
@@ -73,6 +73,49 @@ export function readBracketCounters(s: string, at: number, end = s.length): { co
  * ```
  */
 export function parseIptablesSave(text: string, opts: ParseOptions = {}): ParseResult<Ruleset> {
+  const shared = opts.shared;
+  if (shared === undefined) return readSave(text, opts);
+  // The same text read before in this capture (every node of a swarm has the same host rules):
+  // what reading it gives again is that reading with this file's name, in objects of its own.
+  const h = hashText(text, 0, text.length);
+  const seen = (shared.saveDumps ??= new Map<number, SavedDump[]>());
+  const list = seen.get(h) ?? [];
+  const lineOffset = opts.lineOffset ?? 0;
+  const prev = list.find((d) => d.text === text && d.hint === opts.hint && d.lineOffset === lineOffset);
+  if (prev !== undefined) return copyReading(prev.result, opts.file ?? '<input>');
+  const result = readSave(text, opts);
+  if (list.length < 4) {
+    list.push({ text, hint: opts.hint, lineOffset, result: copyReading(result, '') });
+    seen.set(h, list);
+  }
+  return result;
+}
+
+/**
+ * A reading of a dump given again for another file: every table, chain and rule a new object
+ * (the model gives rules their ids, per namespace), places and problems naming `file`; the
+ * immutable parts (specs, counters, texts) shared.
+ */
+function copyReading(r: ParseResult<Ruleset>, file: string): ParseResult<Ruleset> {
+  const rs = r.value;
+  const tables: Table[] = rs.tables.map((t) => ({
+    ...t,
+    source: { file, line: t.source.line },
+    chains: t.chains.map((c) => ({
+      ...c,
+      source: { file, line: c.source.line },
+      rules: c.rules.map((x): Rule =>
+        x.counters === undefined
+          ? { id: '', table: x.table, chain: x.chain, index: x.index, spec: x.spec, text: x.text, source: { file, line: x.source.line } }
+          : { id: '', table: x.table, chain: x.chain, index: x.index, spec: x.spec, text: x.text, source: { file, line: x.source.line }, counters: x.counters },
+      ),
+    })),
+  }));
+  return { value: { ...rs, tables }, problems: r.problems.map((p) => ({ ...p, file })) };
+}
+
+/** {@link parseIptablesSave} proper. */
+function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
   const file = opts.file ?? '<input>';
   const sink = new ProblemSink(file);
   const off = opts.lineOffset ?? 0;

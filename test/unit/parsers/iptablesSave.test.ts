@@ -407,7 +407,7 @@ describe('unit: parseIptablesSave', () => {
       const project = (r: ReturnType<typeof parseIptablesSave>): unknown => ({
         problems: r.problems,
         family: r.value.family,
-        tables: r.value.tables.map((t) => ({ name: t.name, committed: t.committed, chains: t.chains.map((c) => ({ name: c.name, policy: c.policy, rules: c.rules.map((x) => [x.text, x.source.line, x.index, x.counters, x.spec]) })) })),
+        tables: r.value.tables.map((t) => ({ name: t.name, source: t.source, committed: t.committed, chains: t.chains.map((c) => ({ name: c.name, source: c.source, policy: c.policy, counters: c.counters, rules: c.rules.map((x) => [x.id, x.text, x.source, x.index, x.counters, x.spec]) })) })),
       });
 
       it('every corpus dump, read after all the others (twice over), reads as it does alone', () => {
@@ -426,6 +426,25 @@ describe('unit: parseIptablesSave', () => {
         const b = parseIptablesSave(texts[0].text, { shared }).value.tables.flatMap((t) => t.chains.flatMap((c) => c.rules));
         assert.ok(a.length > 10);
         assert.ok(a.filter((x, i) => x.spec === b[i].spec).length > a.length / 2, 'whole rules are shared between reads');
+      });
+
+      it('a dump read again (another node, the same text) reads as alone, under its own name, in objects of its own', () => {
+        const shared = {};
+        const text = corpusFile('iptables-save/moby-pr52934-swarm-host-nft-annotated.txt');
+        const first = parseIptablesSave(text, { file: 'n1/host/iptables-save.txt', shared });
+        // The model gives rules ids: that must not leak into the next reading.
+        for (const t of first.value.tables) for (const c of t.chains) for (const r of c.rules) r.id = `n1/${r.index}`;
+        const again = parseIptablesSave(text, { file: 'n2/host/iptables-save.txt', shared });
+        const alone = parseIptablesSave(text, { file: 'n2/host/iptables-save.txt' });
+        assert.deepEqual(project(again), project(alone));
+        assert.ok(again.problems.length > 0 && again.problems.every((p) => p.file === 'n2/host/iptables-save.txt'));
+        const r1 = first.value.tables.flatMap((t) => t.chains.flatMap((c) => c.rules));
+        const r2 = again.value.tables.flatMap((t) => t.chains.flatMap((c) => c.rules));
+        assert.ok(r2.length > 20 && r2.every((r, i) => r !== r1[i] && r.source.file === 'n2/host/iptables-save.txt'));
+        assert.notEqual(again.value.tables[0].chains[0], first.value.tables[0].chains[0]);
+        // Another line offset, another hint: read anew, not taken.
+        const shifted = parseIptablesSave(text, { file: 'n3', lineOffset: 5, shared });
+        assert.deepEqual(project(shifted), project(parseIptablesSave(text, { file: 'n3', lineOffset: 5 })));
       });
 
       it('a rule spelled the same in a dump that lacks its jump target gets a spec of its own', () => {
