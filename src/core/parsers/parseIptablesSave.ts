@@ -77,7 +77,9 @@ export function parseIptablesSave(text: string, opts: ParseOptions = {}): ParseR
   if (shared === undefined) return readSave(text, opts);
   // The same text read before in this capture (every node of a swarm has the same host rules):
   // what reading it gives again is that reading with this file's name, in objects of its own.
-  const h = hashText(text, 0, text.length);
+  // Bucketed by length and both ends (texts in one bucket are compared whole).
+  const n = text.length;
+  const h = (Math.imul(n, 0x9e3779b1) ^ hashText(text, 0, Math.min(n, 512)) ^ Math.imul(hashText(text, Math.max(0, n - 512), n), 31)) | 0;
   const seen = (shared.saveDumps ??= new Map<number, SavedDump[]>());
   const list = seen.get(h) ?? [];
   const lineOffset = opts.lineOffset ?? 0;
