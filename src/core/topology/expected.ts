@@ -138,6 +138,18 @@ export function taskFolderName(taskName: string): string {
 
 /** Docker's overlay MAC for an IPv4 address (02:42 + the address's bytes). */
 export function macOfIp(ip: string): string {
+  // Memoised: a pure function of `ip` (a swarm's nodes each list every remote endpoint).
+  let m = macMemo.get(ip);
+  if (m === undefined) {
+    if (macMemo.size >= 100_000) macMemo.clear();
+    macMemo.set(ip, (m = computeMac(ip)));
+  }
+  return m;
+}
+
+const macMemo = new Map<string, string>();
+
+function computeMac(ip: string): string {
   return ['02', '42', ...ip.split('.').map((x) => Number(x).toString(16).padStart(2, '0'))].join(':');
 }
 
@@ -194,20 +206,30 @@ class NsBuilder {
   }
   /** Per `table|chain`: its first rule in `ns.rules` and a hint of that rule's index. */
   private readonly first = new Map<string, { r: ExpectedRule; at: number }>();
-  rule(table: TableName, chain: string, spec: string, kind: ExpectKind, why: string, extra: Partial<ExpectedRule> = {}): void {
+  rule(table: TableName, chain: string, spec: string, kind: ExpectKind, why: string, extra?: Partial<ExpectedRule>): void {
     this.ruleText(table, chain, `-A ${chain} ${spec}`, kind, why, extra);
   }
   /** {@link rule} with the whole `-A CHAIN …` line given. */
-  ruleText(table: TableName, chain: string, text: string, kind: ExpectKind, why: string, extra: Partial<ExpectedRule> = {}): void {
-    const r: ExpectedRule = { table, chain, text, kind, compare: kind !== 'bridge' && kind !== 'dns', why, ...extra };
-    const k = `${table}|${chain}`;
+  ruleText(table: TableName, chain: string, text: string, kind: ExpectKind, why: string, extra?: Partial<ExpectedRule>): void {
+    const r: ExpectedRule = { table, chain, text, kind, compare: kind !== 'bridge' && kind !== 'dns', why };
+    // What `{ ...r, ...extra }` gives (own enumerable keys, in order, overriding), without the spread's slow path.
+    if (extra) for (const key in extra) (r as unknown as Record<string, unknown>)[key] = (extra as Record<string, unknown>)[key];
     // A chain with a rule in `first` was declared with that rule (every way in declares it).
-    if (!this.first.has(k)) {
-      this.chain(table, chain);
-      this.first.set(k, { r, at: this.ns.rules.length });
+    // Entries of `first` are never removed: the last chain found there is still there.
+    if (table !== this.lastTable || chain !== this.lastChain) {
+      const k = `${table}|${chain}`;
+      if (!this.first.has(k)) {
+        this.chain(table, chain);
+        this.first.set(k, { r, at: this.ns.rules.length });
+      }
+      this.lastTable = table;
+      this.lastChain = chain;
     }
     this.ns.rules.push(r);
   }
+  /** The table and chain of the last ruleText call: `first` has it. */
+  private lastTable = '';
+  private lastChain = '';
   /** Inserts at the top of the chain (`iptables -I`). */
   insert(table: TableName, chain: string, spec: string, kind: ExpectKind, why: string, extra: Partial<ExpectedRule> = {}): void {
     this.chain(table, chain);
@@ -319,6 +341,14 @@ function ingressRules(sh: Shared, gw: string, legacy: boolean): { nat: ExpectedR
   return hit;
 }
 
+/**
+ * `{ ...r }` of a rule made by ingressRules: it has exactly these keys, in this order (mkRule
+ * there, with `service` and `port` always given), so the literal is the same object, made faster.
+ */
+function copyIngressRule(r: ExpectedRule): ExpectedRule {
+  return { table: r.table, chain: r.chain, text: r.text, kind: r.kind, compare: r.compare, why: r.why, service: r.service, port: r.port };
+}
+
 /** The host namespace of a node. */
 function hostNs(f: SwarmFacts, node: SwarmNode, tasksHere: SwarmTask[], sh: Shared = sharedOf(f)): ExpectedNamespace {
   const b = new NsBuilder(node.name, 'host', 'host');
@@ -355,7 +385,7 @@ function hostNs(f: SwarmFacts, node: SwarmNode, tasksHere: SwarmTask[], sh: Shar
     b.rule('nat', 'DOCKER', '-i docker_gwbridge -j RETURN', 'bridge', 'bridge driver');
   }
   b.rule('nat', 'DOCKER-INGRESS', '-j RETURN', 'ingress-return', 'initIngressConfiguration: AddReturnRule keeps RETURN last');
-  b.insertAll('nat', 'DOCKER-INGRESS', ing.nat.map((r) => ({ ...r })));
+  b.insertAll('nat', 'DOCKER-INGRESS', ing.nat.map(copyIngressRule));
   // filter
   builtins(b, 'filter', legacy ? 'DROP' : 'DROP');
   for (const c of ['DOCKER', 'DOCKER-INGRESS', 'DOCKER-USER']) b.chain('filter', c);
@@ -404,7 +434,7 @@ function hostNs(f: SwarmFacts, node: SwarmNode, tasksHere: SwarmTask[], sh: Shar
     }
   }
   b.rule('filter', 'DOCKER-INGRESS', '-j RETURN', 'ingress-return', 'initIngressConfiguration: AddReturnRule keeps RETURN last');
-  b.insertAll('filter', 'DOCKER-INGRESS', ing.filter.map((r) => ({ ...r })));
+  b.insertAll('filter', 'DOCKER-INGRESS', ing.filter.map(copyIngressRule));
   b.sysctl('net.ipv4.ip_forward', '1', 'ip-forward', 'the host routes published-port traffic from its NIC to docker_gwbridge; Docker turns forwarding on (drivers/bridge/setup_ip_forwarding.go)');
   b.sysctl('net.bridge.bridge-nf-call-iptables', '1', 'bridge-nf', 'Docker needs br_netfilter so bridged container traffic passes iptables (icc=false on docker_gwbridge, DNAT between containers); `docker info` warns when it is off');
   b.sysctl('net.ipv4.conf.docker_gwbridge.route_localnet', '1', 'route-localnet', 'initIngressConfiguration writes route_localnet=1 on docker_gwbridge so `curl localhost:<published port>` on the node works');

@@ -157,6 +157,15 @@ export function swarmFacts(model: Model): SwarmFacts {
   for (const n of d.networks) for (const s of n.services) for (const t of s.tasks) if (t.hostIp) peerIps.add(t.hostIp);
   for (const n of d.nodes) if (n.addr) peerIps.add(n.addr);
   const nodes: SwarmNode[] = [];
+  // The first interface of each id (what a find over model.interfaces gives), built on first use.
+  let ifById: Map<string, Model['interfaces'][number]> | undefined;
+  const ifOf = (id: string): Model['interfaces'][number] | undefined => {
+    if (!ifById) {
+      ifById = new Map();
+      for (const i of model.interfaces) if (!ifById.has(i.id)) ifById.set(i.id, i);
+    }
+    return ifById.get(id);
+  };
   for (const n of model.nodes) {
     const host = hostOf(n.name);
     const fam = familyOfNamespace(host);
@@ -164,7 +173,7 @@ export function swarmFacts(model: Model): SwarmFacts {
     let iface: string | undefined;
     if (host && addr) {
       for (const id of host.interfaceIds) {
-        const i = model.interfaces.find((x) => x.id === id);
+        const i = ifOf(id);
         if (i?.addrs.some((a) => a.local === addr)) iface = i.name;
       }
     }
@@ -252,6 +261,8 @@ export function swarmFacts(model: Model): SwarmFacts {
     });
   }
   const tasks = new Map<string, SwarmTask>();
+  // The names `docker service inspect` told (d.services.every(name differs) is !inspected.has(name)).
+  const inspected = new Set(d.services.map((x) => x.name));
   for (const n of d.networks) {
     for (const s of n.services) {
       if (s.name === '') continue;
@@ -260,7 +271,7 @@ export function swarmFacts(model: Model): SwarmFacts {
         svc = { id: '', name: s.name, endpointMode: s.vip ? 'vip' : 'dnsrr', ports: [], vips: {}, networks: [], marks: {}, source: s.source };
         services.set(s.name, svc);
       }
-      if (n.ingress && d.services.every((x) => x.name !== s.name)) {
+      if (n.ingress && !inspected.has(s.name)) {
         for (const p of s.ports) {
           const proto = (p.proto ?? 'tcp') as SwarmPort['proto'];
           if (!svc.ports.some((x) => x.published === p.publish && x.proto === proto)) svc.ports.push({ proto, target: p.target, published: p.publish, mode: 'ingress' });

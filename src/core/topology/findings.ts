@@ -9,7 +9,7 @@
  */
 import type { Severity } from '../problem';
 import type { Model, Namespace } from '../model/model';
-import type { Rule, RuleSpec, Table } from '../model/netfilter';
+import type { Rule, RuleSpec, Table, XtOption } from '../model/netfilter';
 import { formatRuleSpec } from '../parsers/iptablesRule';
 import { traceQuery } from '../sim/simulate';
 import type { World } from '../sim/world';
@@ -135,8 +135,20 @@ interface KeyNode {
 export class SpecKeys {
   private readonly roots = new Map<number, KeyNode>();
 
-  /** specKey(spec), computed once per distinct part sequence. */
+  /**
+   * specKey(spec), computed once per distinct part sequence. A spec object seen before (whole
+   * rules spelled the same share one spec across nodes) answers from specKeyMemo at once: the
+   * key reads only the spec, which is never changed after parsing.
+   */
   of(spec: RuleSpec): string {
+    const hit = specKeyMemo.get(spec);
+    if (hit !== undefined) return hit;
+    const k = this.walk(spec);
+    specKeyMemo.set(spec, k);
+    return k;
+  }
+
+  private walk(spec: RuleSpec): string {
     const shape = (spec.src ? 1 : 0) | (spec.dst ? 2 : 0) | (spec.iif ? 4 : 0) | (spec.oif ? 8 : 0) | (spec.proto ? 16 : 0) | (spec.fragment ? 32 : 0) | (spec.target ? 64 : 0);
     const rk = shape + 128 * spec.matches.length;
     let n = this.roots.get(rk);
@@ -160,12 +172,96 @@ function step(n: KeyNode, part: object): KeyNode {
   return c;
 }
 
+/**
+ * Whether two specs have the same specKey for sure: the same parts in the same places, the
+ * matches and the target compared by what formatRuleSpec (and so specKey) reads of them (name,
+ * `goto`, and each option's name, inversion and values, in order), the other parts by identity
+ * (parts never change after parsing). The same spec object answers at once; specs read
+ * separately from equal texts mostly share their parts, but not always their matches.
+ */
+export function sameParts(a: RuleSpec, b: RuleSpec): boolean {
+  if (a === b) return true;
+  if (a.src !== b.src || a.dst !== b.dst || a.iif !== b.iif || a.oif !== b.oif || a.proto !== b.proto || a.fragment !== b.fragment) return false;
+  const t = a.target;
+  const u = b.target;
+  if (t !== u && (!t || !u || t.name !== u.name || t.goto !== u.goto || !sameOptions(t.options, u.options))) return false;
+  const x = a.matches;
+  const y = b.matches;
+  if (x === y) return true;
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i] && (x[i].name !== y[i].name || !sameOptions(x[i].options, y[i].options))) return false;
+  return true;
+}
+
+function sameOptions(a: readonly XtOption[], b: readonly XtOption[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const o = a[i];
+    const p = b[i];
+    if (o === p) continue;
+    if (o.name !== p.name || o.invert !== p.invert || o.values.length !== p.values.length) return false;
+    for (let j = 0; j < o.values.length; j++) if (o.values[j] !== p.values[j]) return false;
+  }
+  return true;
+}
+
+/** One remembered answer of {@link ChainVerdicts}: the inputs it was computed from, and it. */
+interface ChainVerdict<T> {
+  specs: RuleSpec[];
+  texts: string[];
+  answer: T;
+}
+
+/**
+ * Answers about one captured chain against a list of expected rule texts, remembered across the
+ * namespaces of one diagnose call: the 100 nodes of a swarm capture the same DOCKER-INGRESS and
+ * MARK rules (one spec object per rule spelled the same) and expect the same texts, so one
+ * node's answer serves the others after a pointer comparison of the two lists.
+ *
+ * Why the key is complete: an answer is computed (by the caller's `compute`) only from the keys
+ * of the chain's rules (specKey), in order, and the expected texts, in order, and nothing else. A
+ * hit needs specs with the same parts in the same places ({@link sameParts}: parts never change
+ * after parsing, and specKey reads only them, so the keys are the same) and equal texts in the
+ * same places (strings are values). The
+ * `what` label names the question, and the table and chain are part of the label, so answers to
+ * different questions never meet. At most {@link ChainVerdicts.KEEP} answers are kept per label
+ * (the latest), so chains that never repeat (one task's rules) cost a bounded number of misses.
+ */
+export class ChainVerdicts {
+  static readonly KEEP = 4;
+  private readonly byLabel = new Map<string, ChainVerdict<unknown>[]>();
+  hits = 0;
+
+  get<T>(what: string, table: string, chain: string, rules: readonly Rule[], texts: readonly string[], compute: () => T): T {
+    const label = `${what}|${table}|${chain}`;
+    let list = this.byLabel.get(label);
+    if (!list) this.byLabel.set(label, (list = []));
+    for (const v of list) {
+      if (v.specs.length !== rules.length || v.texts.length !== texts.length) continue;
+      let same = true;
+      for (let i = 0; same && i < rules.length; i++) same = sameParts(v.specs[i], rules[i].spec);
+      for (let i = 0; same && i < texts.length; i++) same = v.texts[i] === texts[i];
+      if (same) {
+        this.hits++;
+        return v.answer as T;
+      }
+    }
+    const answer = compute();
+    if (list.length >= ChainVerdicts.KEEP) list.shift();
+    list.push({ specs: rules.map((r) => r.spec), texts: [...texts], answer });
+    return answer;
+  }
+}
+
 interface Ctx {
   model: Model;
   facts: SwarmFacts;
   out: Finding[];
   nsOf: (node: string, e: ExpectedNamespace) => Namespace | undefined;
   keys: SpecKeys;
+  /** Per-chain answers shared by the namespaces of the call. */
+  verdicts: ChainVerdicts;
   /** markOfSpec by target object (see markOfTarget). */
   marks: Map<object, number | undefined>;
   /** The model's interfaces by namespace id, in model order. */
@@ -254,18 +350,32 @@ function diffRules(c: Ctx, e: ExpectedNamespace, ns: Namespace, haveServices: bo
     }
     return k;
   };
-  // Consecutive expected rules are mostly of one chain: the last chain's set is kept at hand.
-  let lastTable = '';
-  let lastChain = '';
-  let lastSet: Set<string> | undefined;
-  const keyOf = (t: string, ch: string): Set<string> => {
-    if (lastSet && t === lastTable && ch === lastChain) return lastSet;
-    lastTable = t;
-    lastChain = ch;
-    return (lastSet = chainKeys(t, ch).set);
-  };
-  // The keys of the expected DOCKER-INGRESS rules, by table (only those are looked up below).
-  const expectedIngress = new Map<string, Set<string>>();
+  const keyOf = (t: string, ch: string): Set<string> => chainKeys(t, ch).set;
+  const rulesOf = (t: string, ch: string): Rule[] => rs.tables.find((x) => x.name === t)?.chains.find((x) => x.name === ch)?.rules ?? [];
+  // The compared expected rules by table and chain: their texts, in order, and their places in e.rules.
+  const groups = new Map<string, { table: string; chain: string; texts: string[]; at: number[] }>();
+  let lastGroup: { table: string; chain: string; texts: string[]; at: number[] } | undefined;
+  for (let i = 0; i < e.rules.length; i++) {
+    const exp = e.rules[i];
+    if (!exp.compare) continue;
+    if (!lastGroup || lastGroup.table !== exp.table || lastGroup.chain !== exp.chain) {
+      const gk = `${exp.table}|${exp.chain}`;
+      lastGroup = groups.get(gk);
+      if (!lastGroup) groups.set(gk, (lastGroup = { table: exp.table, chain: exp.chain, texts: [], at: [] }));
+    }
+    lastGroup.texts.push(exp.text);
+    lastGroup.at.push(i);
+  }
+  // Whether the chain holds each expected rule (a rule of the same key): per chain, shared with
+  // the namespaces that have the same captured specs and expected texts (ChainVerdicts).
+  const present: boolean[] = new Array<boolean>(e.rules.length).fill(false);
+  for (const g of groups.values()) {
+    const answer = c.verdicts.get('present', g.table, g.chain, rulesOf(g.table, g.chain), g.texts, () => {
+      const set = keyOf(g.table, g.chain);
+      return g.texts.map((t) => set.has(textKey(t)));
+    });
+    for (let j = 0; j < g.at.length; j++) present[g.at[j]] = answer[j];
+  }
   // The first MARK rule of a chain per (dport, proto) and per destination address (see `same` below), built on the first miss.
   let markIndex: Map<string, { byPort: Map<string | undefined, Map<string | undefined, Rule>>; byDst: Map<string | undefined, Rule> }> | undefined;
   const marksOf = (t: string, ch: string, chain: Rule[]): { byPort: Map<string | undefined, Map<string | undefined, Rule>>; byDst: Map<string | undefined, Rule> } => {
@@ -286,22 +396,11 @@ function diffRules(c: Ctx, e: ExpectedNamespace, ns: Namespace, haveServices: bo
     }
     return x;
   };
-  let lastIngressTable = '';
-  let lastIngress: Set<string> | undefined;
-  for (const exp of e.rules) {
-    if (!exp.compare) continue;
-    const sk = textKey(exp.text);
-    if (exp.chain === 'DOCKER-INGRESS') {
-      if (!lastIngress || exp.table !== lastIngressTable) {
-        lastIngressTable = exp.table;
-        lastIngress = expectedIngress.get(exp.table);
-        if (!lastIngress) expectedIngress.set(exp.table, (lastIngress = new Set()));
-      }
-      lastIngress.add(sk);
-    }
-    if (keyOf(exp.table, exp.chain).has(sk)) continue;
+  for (let i = 0; i < e.rules.length; i++) {
+    const exp = e.rules[i];
+    if (!exp.compare || present[i]) continue;
     // Older engines marked the VIP in mangle OUTPUT (docker-network-semantics.md §3).
-    if (exp.kind === 'vip-mark' && keyOf('mangle', 'OUTPUT').has(sk)) continue;
+    if (exp.kind === 'vip-mark' && keyOf('mangle', 'OUTPUT').has(textKey(exp.text))) continue;
     const table = tableOf(ns, exp.table);
     const chain = table?.chains.find((x) => x.name === exp.chain);
     const at = { file: chain?.source.file ?? table?.source.file ?? file, line: chain?.source.line ?? table?.source.line ?? 1 };
@@ -339,13 +438,18 @@ function diffRules(c: Ctx, e: ExpectedNamespace, ns: Namespace, haveServices: bo
   if (!haveServices || e.role !== 'host') return;
   // Port rules in DOCKER-INGRESS that no service publishes: left behind by a removed service.
   for (const t of ['nat', 'filter']) {
-    const want = expectedIngress.get(t);
-    const ruleKeys = chainKeys(t, 'DOCKER-INGRESS').list;
-    const rules = tableOf(ns, t)?.chains.find((x) => x.name === 'DOCKER-INGRESS')?.rules ?? [];
-    for (let i = 0; i < rules.length; i++) {
+    const rules = rulesOf(t, 'DOCKER-INGRESS');
+    // The rules whose key no compared expected DOCKER-INGRESS rule of the table has, by index.
+    const texts = groups.get(`${t}|DOCKER-INGRESS`)?.texts ?? [];
+    const unexpected = c.verdicts.get('unexpected', t, 'DOCKER-INGRESS', rules, texts, () => {
+      const want = new Set(texts.map(textKey));
+      const ruleKeys = chainKeys(t, 'DOCKER-INGRESS').list;
+      const out: number[] = [];
+      for (let i = 0; i < ruleKeys.length; i++) if (!want.has(ruleKeys[i])) out.push(i);
+      return out;
+    });
+    for (const i of unexpected) {
       const r = rules[i];
-      // Expected first: the cheaper test, and it passes for nearly every rule.
-      if (want?.has(ruleKeys[i])) continue;
       const dp = dportOf(r.spec) ?? r.spec.matches.flatMap((m) => m.options).find((o) => o.name === 'sport')?.values[0];
       if (!dp) continue;
       c.out.push(mk(c, 'stale-ingress-rule', e.node, 'host', { file: r.source.file, line: r.source.line, text: r.text }, `${e.node}: ${t} DOCKER-INGRESS has a rule for port ${dp} that no service publishes`, 'No service in the capture publishes this port: the rule is left over from a removed or updated service (or the rule was added by hand). It can capture traffic meant for something else on the node.', `iptables -t ${t} -D DOCKER-INGRESS ${r.text.replace(/^(\[\d+:\d+\] )?-A DOCKER-INGRESS /, '')}`, `iptables -t ${t} -S DOCKER-INGRESS ; docker service ls`));
@@ -590,7 +694,7 @@ export function diagnose(model: Model, facts: SwarmFacts, expected: ExpectedNode
     }
     return ifsByNs.get(nsId) ?? [];
   };
-  const c: Ctx = { model, facts, out, nsOf: (node, e) => capturedNs(model, facts, node, e), keys: new SpecKeys(), marks: new Map(), ifsOf };
+  const c: Ctx = { model, facts, out, nsOf: (node, e) => capturedNs(model, facts, node, e), keys: new SpecKeys(), verdicts: new ChainVerdicts(), marks: new Map(), ifsOf };
   const haveServices = facts.services.some((s) => s.ports.length > 0);
   for (const n of expected) {
     for (const e of n.namespaces) {

@@ -8,10 +8,13 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { loadModel } from '../../../src/node/loadCapture';
 import { formatRuleSpec } from '../../../src/core/parsers/iptablesRule';
-import type { RuleSpec, XtMatch, XtTarget } from '../../../src/core/model/netfilter';
-import { SpecKeys, specKey, textKey } from '../../../src/core/topology/findings';
-import { expectedState, type ExpectedNamespace } from '../../../src/core/topology/expected';
-import type { SwarmFacts, SwarmPort } from '../../../src/core/topology/facts';
+import type { Rule, RuleSpec, XtMatch, XtTarget } from '../../../src/core/model/netfilter';
+import { readCapture } from '../../../src/node/loadCapture';
+import { buildModel } from '../../../src/core/model/buildModel';
+import { World } from '../../../src/core/sim/world';
+import { ChainVerdicts, SpecKeys, diagnose, sameParts, specKey, textKey } from '../../../src/core/topology/findings';
+import { expectedState, macOfIp, type ExpectedNamespace } from '../../../src/core/topology/expected';
+import { swarmFacts, type SwarmFacts, type SwarmPort } from '../../../src/core/topology/facts';
 import { simulateTopology, type TopologyResult } from '../../../src/core/topology/simulate';
 import { simulateJson, writeSimulateJson } from '../../../src/cli/simulate';
 import { main } from '../../../src/cli/main';
@@ -218,5 +221,144 @@ describe('unit: simulate --json written in pieces', () => {
     assert.ok(raw.endsWith('}\n'));
     assert.deepEqual(strip(raw), strip(lines));
     assert.equal(raw.replace(/"ms":\{[^}]*\}/, ''), lines.replace(/"ms":\{[^}]*\}/, ''));
+  });
+});
+
+/** Every rule of the sample, in model order. */
+function sampleRules(): Rule[] {
+  const out: Rule[] = [];
+  for (const n of model.namespaces) for (const t of n.iptables?.tables ?? []) for (const c of t.chains) out.push(...c.rules);
+  return out;
+}
+
+describe('unit: doctor ChainVerdicts and sameParts (answers shared across namespaces)', () => {
+  const rules = sampleRules();
+  const copy = (sp: RuleSpec): RuleSpec => JSON.parse(JSON.stringify(sp)) as RuleSpec;
+
+  it('specs with sameParts have the same specKey; a fresh copy of a spec shares only what sameParts compares by value', () => {
+    let pairs = 0;
+    for (const a of rules.slice(0, 150)) {
+      for (const b of rules.slice(0, 150)) {
+        if (!sameParts(a.spec, b.spec)) continue;
+        assert.equal(specKey(a.spec), specKey(b.spec), `${a.text} | ${b.text}`);
+        pairs++;
+      }
+    }
+    assert.ok(pairs >= 150, `${pairs} pairs`);
+    for (const r of rules) {
+      // New match and target objects with the same names and options: still the same parts.
+      const c: RuleSpec = { ...r.spec, matches: copy(r.spec).matches, target: r.spec.target ? (copy(r.spec).target as XtTarget) : undefined };
+      assert.equal(sameParts(r.spec, c), true, r.text);
+    }
+  });
+
+  it('sameParts is false when anything specKey reads differs', () => {
+    const base: RuleSpec = { proto: { name: 'tcp', invert: false }, matches: [tcp('80')], target: target('DNAT', opt('to-destination', '172.18.0.2:80')) };
+    const variants: RuleSpec[] = [
+      { ...base, matches: [tcp('81')] },
+      { ...base, matches: [{ ...tcp('80'), name: 'udp' }] },
+      { ...base, matches: [{ ...tcp('80'), options: [{ ...opt('dport', '80'), invert: true }] }] },
+      { ...base, matches: [{ ...tcp('80'), options: [opt('sport', '80')] }] },
+      { ...base, matches: [{ ...tcp('80'), options: [opt('dport', '80', '81')] }] },
+      { ...base, matches: [tcp('80'), tcp('80')] },
+      { ...base, matches: [] },
+      { ...base, target: target('DNAT', opt('to-destination', '172.18.0.3:80')) },
+      { ...base, target: target('SNAT', opt('to-destination', '172.18.0.2:80')) },
+      { ...base, target: { ...target('DNAT', opt('to-destination', '172.18.0.2:80')), goto: true } },
+      { ...base, target: undefined },
+      { ...base, proto: { name: 'tcp', invert: false } },
+      { ...base, dst: { addr: '10.0.0.1', prefixLen: 32, invert: false } },
+      { ...base, fragment: { invert: false } },
+    ];
+    assert.equal(sameParts(base, { ...base, matches: [tcp('80')], target: target('DNAT', opt('to-destination', '172.18.0.2:80')) }), true);
+    for (const v of variants) {
+      assert.equal(sameParts(base, v), false, formatRuleSpec(v));
+      assert.equal(sameParts(v, base), false, formatRuleSpec(v));
+    }
+  });
+
+  it('a hit gives what the cold computation gives; another spec, text or question misses', () => {
+    const chainRules = rules.slice(0, 12);
+    const texts = chainRules.slice(0, 5).map((r) => r.text);
+    const v = new ChainVerdicts();
+    let computed = 0;
+    const cold = (): string[] => {
+      computed++;
+      return chainRules.map((r) => specKey(r.spec));
+    };
+    const first = v.get('keys', 'nat', 'X', chainRules, texts, cold);
+    assert.deepEqual(v.get('keys', 'nat', 'X', chainRules.map((r) => ({ ...r, spec: { ...r.spec } })), [...texts], cold), first);
+    assert.equal(computed, 1);
+    assert.equal(v.hits, 1);
+    // A rule with another port, one text more or changed, another chain, table or question: computed again.
+    const other = chainRules.map((r, i) => (i === 3 ? { ...r, spec: { ...r.spec, matches: [tcp('12345')] } } : r));
+    v.get('keys', 'nat', 'X', other, texts, cold);
+    v.get('keys', 'nat', 'X', chainRules, [...texts, 'x'], cold);
+    v.get('keys', 'nat', 'X', chainRules, texts.map((t, i) => (i === 2 ? t + ' ' : t)), cold);
+    v.get('keys', 'nat', 'Y', chainRules, texts, cold);
+    v.get('keys', 'filter', 'X', chainRules, texts, cold);
+    v.get('other', 'nat', 'X', chainRules, texts, cold);
+    v.get('keys', 'nat', 'X', chainRules.slice(1), texts, cold);
+    assert.equal(computed, 8);
+    assert.equal(v.hits, 1);
+    // Only the last KEEP answers per label are kept.
+    const w = new ChainVerdicts();
+    const lists = Array.from({ length: ChainVerdicts.KEEP + 1 }, (_x, i) => [`t${i}`]);
+    for (const l of lists) w.get('q', 't', 'c', chainRules, l, () => l[0]);
+    assert.equal(w.get('q', 't', 'c', chainRules, lists[ChainVerdicts.KEEP], () => 'again'), lists[ChainVerdicts.KEEP][0]);
+    assert.equal(w.get('q', 't', 'c', chainRules, lists[0], () => 'again'), 'again');
+  });
+
+  it('diagnose: a rule missing on one node of identical ones is found there only (the shared answer does not leak)', () => {
+    const files = readCapture([SAMPLE]).files;
+    const run = (drop?: string): string[] => {
+      const fs = files.map((f) => (drop && f.path.startsWith(`${drop}/host/iptables`) ? { ...f, text: f.text.split('\n').filter((l) => !/-A DOCKER-INGRESS -p tcp -m tcp --dport 8080 -j DNAT/.test(l)).join('\n') } : f));
+      const m = buildModel(fs);
+      const f = swarmFacts(m);
+      return diagnose(m, f, expectedState(f), [], new World(m)).map((x) => `${x.kind} ${x.node}/${x.namespace}`);
+    };
+    const healthy = run();
+    for (const node of ['swarm-manager', 'swarm-worker1', 'swarm-worker2']) {
+      const got = run(node);
+      const added = got.filter((x) => !healthy.includes(x));
+      assert.deepEqual(added, [`missing-dnat ${node}/host`], node);
+    }
+  });
+});
+
+describe('unit: expected state memos (MACs, rule copies) and swarmFacts indexes', () => {
+  it('macOfIp from its memo equals the cold computation and follows the address', () => {
+    const ips = ['10.0.0.1', '10.0.0.2', '192.168.255.16', '10.0.0.1', '0.0.0.0'];
+    const want = (ip: string): string => ['02', '42', ...ip.split('.').map((x) => Number(x).toString(16).padStart(2, '0'))].join(':');
+    for (const pass of [1, 2]) for (const ip of ips) assert.equal(macOfIp(ip), want(ip), `${pass} ${ip}`);
+    assert.notEqual(macOfIp('10.0.0.1'), macOfIp('10.0.0.2'));
+  });
+
+  it('the copied DOCKER-INGRESS rules have the keys, order and values the spread copy had', () => {
+    for (const n of expectedState(facts())) {
+      for (const r of n.namespaces[0].rules.filter((x) => x.chain === 'DOCKER-INGRESS' && x.kind !== 'ingress-return')) {
+        assert.deepEqual(Object.keys(r), ['table', 'chain', 'text', 'kind', 'compare', 'why', 'service', 'port']);
+      }
+    }
+    // Rules added by ruleText with and without extras: extras follow the fixed keys, as the spread put them.
+    const sbox = ns(facts(), 'a', 'ingress_sbox');
+    const mark = sbox.rules.find((r) => r.kind === 'sbox-mark');
+    assert.deepEqual(Object.keys(mark ?? {}), ['table', 'chain', 'text', 'kind', 'compare', 'why', 'service', 'port']);
+    const dns = sbox.rules.find((r) => r.kind === 'dns');
+    assert.deepEqual(Object.keys(dns ?? {}), ['table', 'chain', 'text', 'kind', 'compare', 'why']);
+  });
+
+  it('swarmFacts finds each node\'s interface by its address through the id index', () => {
+    const f = swarmFacts(model);
+    for (const n of f.nodes) {
+      const host = model.namespaces.find((x) => x.id === `${n.name}/host`);
+      let want: string | undefined;
+      for (const id of host?.interfaceIds ?? []) {
+        const i = model.interfaces.find((x) => x.id === id);
+        if (n.addr && i?.addrs.some((a) => a.local === n.addr)) want = i.name;
+      }
+      assert.equal(n.iface, want, n.name);
+      assert.ok(n.iface, `${n.name} has an interface`);
+    }
   });
 });
