@@ -1528,13 +1528,15 @@ export class SpecCache {
   readonly rule6 = new TextIntern<WholeRule>(WHOLE_YOUNG_BITS, true);
   /**
    * Whole rules pay only where rules repeat (a swarm's nodes); a kube-proxy dump has 300 000
-   * distinct ones. So they are looked up in rounds of {@link WHOLE_ROUND} rules, and after a
-   * round where fewer than 1 in 16 was found, the next {@link WHOLE_PAUSE} rules are not looked
-   * up or remembered at all (each is read part by part, which gives the same spec).
+   * distinct ones. So they are looked up in rounds of {@link WHOLE_ROUND} rules, and after two
+   * rounds in a row where fewer than 1 in 16 was found, the next {@link WHOLE_PAUSE} rules are
+   * not looked up or remembered at all (each is read part by part, which gives the same spec).
    */
   wholeTries = 0;
   wholeHits = 0;
   wholePause = 0;
+  /** Rounds in a row where fewer than 1 in 16 was found (the first dump of a capture is one). */
+  wholeMisses = 0;
 }
 
 const WHOLE_ROUND = 4096;
@@ -1547,7 +1549,13 @@ function wholeActive(cache: SpecCache): boolean {
     return false;
   }
   if (++cache.wholeTries === WHOLE_ROUND) {
-    if (cache.wholeHits * 16 < WHOLE_ROUND) cache.wholePause = WHOLE_PAUSE;
+    // One poor round is what the first node of a swarm gives (its rules are met for the first
+    // time); two in a row is a dump whose rules do not repeat.
+    if (cache.wholeHits * 16 >= WHOLE_ROUND) cache.wholeMisses = 0;
+    else if (++cache.wholeMisses >= 2) {
+      cache.wholePause = WHOLE_PAUSE;
+      cache.wholeMisses = 0;
+    }
     cache.wholeTries = cache.wholeHits = 0;
   }
   return true;
