@@ -22,6 +22,21 @@ export function ip4(s: string): number | undefined {
 
 /** Formats an unsigned 32-bit integer as a dotted IPv4 address. */
 export function ip4str(n: number): string {
+  // Memoised for unsigned 32-bit integers (the string is a function of the number alone): a trace
+  // formats the same few addresses into every step's packet view. Anything else is formatted as is.
+  if (n !== n >>> 0) return ip4strUncached(n);
+  let v = strMemo.get(n);
+  if (v === undefined) {
+    if (strMemo.size > 100000) strMemo.clear();
+    strMemo.set(n, (v = ip4strUncached(n)));
+  }
+  return v;
+}
+
+const strMemo = new Map<number, string>();
+
+/** ip4str without the memo. */
+export function ip4strUncached(n: number): string {
   return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 

@@ -87,14 +87,24 @@ function clone(f: Flow): Flow {
 export interface TraceOptions {
   /** Trace each delivered outcome's reply back to the sender (default true). */
   reply?: boolean;
+  /**
+   * Build each step's `packet` (and `before`) view (default true). false: every step's `packet`
+   * (and `before`, where a step has one) is {@link NO_VIEW}, for callers that read only the decisions (kind,
+   * hook, table, chain, rule, action, note), the outcomes' verdicts, finals and reasons (the full
+   * topology simulation). Nothing else about the walk changes: views are never read by it.
+   */
+  views?: boolean;
 }
+
+/** The placeholder packet view of steps traced with `views: false`. */
+export const NO_VIEW: PacketView = Object.freeze({ src: '', dst: '', proto: '', mark: '' });
 
 /** Traces a query through a model. */
 export function traceQuery(model: Model, q: TraceQuery, world = new World(model), opts: TraceOptions = {}): Trace {
   const sport = q.sport ?? (q.proto === 'icmp' ? 0 : 40000);
   const query = { ...q, sport };
   const warnings: string[] = [];
-  const sim = new Sim(world, warnings);
+  const sim = new Sim(world, warnings, opts.views !== false);
   const src = ip4(q.src);
   const dst = ip4(q.dst);
   const nsId = `${q.node}/${q.namespace}`;
@@ -170,7 +180,16 @@ function round(p: number): number {
 function merge(ends: End[]): End[] {
   if (ends.length <= 1) return ends.slice();
   const out: End[] = [];
-  const key = (e: End): string => `${e.verdict}|${JSON.stringify(e.final)}|${e.flow.steps.map((s) => `${s.rule?.file}:${s.rule?.line}:${s.action}`).join(',')}`;
+  // `${verdict}|${JSON.stringify(final)}|` then each step as `${file}:${line}:${action}`, comma-separated (built in one pass).
+  const key = (e: End): string => {
+    let k = `${e.verdict}|${JSON.stringify(e.final)}|`;
+    const steps = e.flow.steps;
+    for (let i = 0; i < steps.length; i++) {
+      const s = steps[i];
+      k += `${i > 0 ? ',' : ''}${s.rule?.file}:${s.rule?.line}:${s.action}`;
+    }
+    return k;
+  };
   const seen = new Map<string, End>();
   for (const e of ends) {
     const k = key(e);
@@ -188,11 +207,13 @@ class Sim {
   constructor(
     private readonly w: World,
     private readonly warnings: string[],
+    private readonly views = true,
   ) {}
 
   // ---------------------------------------------------------------- steps and views
 
   private view(p: Pkt, iif?: string, oif?: string): PacketView {
+    if (!this.views) return NO_VIEW;
     return { src: ip4str(p.src), sport: p.sport, dst: ip4str(p.dst), dport: p.dport, proto: p.proto, mark: hex(p.mark), iif, oif };
   }
 
@@ -299,7 +320,9 @@ class Sim {
     const t = tableOf(s.ns.iptables, table);
     if (!t) return { go: [{ f }], ends: [] };
     if (table === 'nat' && (f.ct?.state !== 'NEW' || f.ct.conn?.untracked)) return { go: [{ f }], ends: [] };
-    const p: NfPacket = { ...f.pkt, ...io };
+    const k = f.pkt;
+    // Field by field (one object shape; a spread of two differently shaped objects is slow here).
+    const p: NfPacket = { src: k.src, dst: k.dst, proto: k.proto, sport: k.sport, dport: k.dport, icmpType: k.icmpType, tcpFlags: k.tcpFlags, mark: k.mark, iif: io.iif, oif: io.oif, physIn: io.physIn, physOut: io.physOut, bridged: io.bridged };
     const ctx = { addrType: (a: number, i?: string) => this.w.addrType(s, a, i), local: !io.iif || io.iif === 'lo' };
     const branches: NfBranch[] = walkTable(t, hook, p, this.nfConn(f), ctx);
     const go: { f: Flow; nat?: NatAction }[] = [];
@@ -312,7 +335,7 @@ class Sim {
         // An empty built-in chain with an ACCEPT policy decides nothing worth a step.
         if (!e.rule && e.action === 'policy ACCEPT' && (b.policyOf?.rules.length ?? 0) === 0 && b.events.length === 1) continue;
         if (e.action === 'not matched' && !e.note) continue;
-        const pv = this.view({ ...g.pkt, mark: e.mark }, io.iif, io.oif);
+        const pv = this.views ? this.view({ ...g.pkt, mark: e.mark }, io.iif, io.oif) : NO_VIEW;
         this.step(g, s, { kind: e.rule ? 'netfilter' : 'policy', hook, table, chain: e.chain, rule: e.rule ? this.ruleRef(e.rule) : undefined, action: e.action, packet: pv, note: e.note });
       }
       g.pkt.mark = b.mark;
@@ -395,7 +418,7 @@ class Sim {
       }
     }
     const last = f.steps[f.steps.length - 1];
-    if (last) {
+    if (last && this.views) {
       last.before = before;
       last.packet = this.view(p, last.packet.iif, last.packet.oif);
     }

@@ -27,8 +27,6 @@ interface Constrained {
   before: number;
   /** Its chain (`chainKey`) as a small integer, for class keys. */
   chainId: number;
-  /** natPorts(rule), once. */
-  nat?: number[];
   /** canMatch(cons, fixed) once the fixed ports are closed. */
   viaFixed?: boolean;
 }
@@ -195,6 +193,18 @@ export class PortIndex {
   private beforeOf = new Int32Array(0);
   private specNoArr = new Int32Array(0);
 
+  /**
+   * The distinct spec objects of the model's rules, numbered in first-met order (`specOf[k]`: the
+   * number of constrained rule k's spec), with what is derived from each: its port constraints
+   * (computed once per spec while indexing), its NAT ports and its template number (-1 until
+   * asked). All three are functions of the spec alone, and specs are never mutated: the spec
+   * object is a complete key. Integers replace spec-keyed map lookups on the per-pair loops.
+   */
+  private readonly specs: RuleSpec[] = [];
+  private readonly specNat: (number[] | undefined)[] = [];
+  private specNoOfSpec: number[] = [];
+  private specOf = new Int32Array(0);
+
   /** Template number by template text, and by spec object (see specNoOf). */
   private readonly specNos = new Map<string, number>();
   private readonly specNoBySpec = new Map<RuleSpec, number>();
@@ -208,6 +218,9 @@ export class PortIndex {
    */
   private specNoOf(k: number): number {
     if (this.specNoArr[k] >= 0) return this.specNoArr[k];
+    const si = this.specOf[k];
+    const known = this.specNoOfSpec[si];
+    if (known >= 0) return (this.specNoArr[k] = known);
     const r = this.constrained[k].rule;
     // The template is a function of the spec, and specs are never mutated: a spec object shared
     // by several rules (the parser shares them between rules spelled the same) is formatted once.
@@ -223,6 +236,7 @@ export class PortIndex {
       }
       this.specNoBySpec.set(r.spec, no);
     }
+    this.specNoOfSpec[si] = no;
     return (this.specNoArr[k] = no);
   }
 
@@ -236,6 +250,18 @@ export class PortIndex {
     this.fixed = new Set([clientPort, 40000]);
     for (const i of model.interfaces) if (i.details.vxlan) this.fixed.add(i.details.vxlan.dstport ?? 4789);
     const lists = new Map<string, [number, number][] | undefined>();
+    // Spec object → its number in `specs` (see there), and each number's port constraints.
+    const specIdx = new Map<RuleSpec, number>();
+    const consOf: PortCons[][] = [];
+    // specOf, in `constrained` order.
+    const ruleSpec: number[] = [];
+    // singlePorts of each spec number's constraints (a function of them: once per spec; null: none).
+    const firsts: (number[] | null | undefined)[] = [];
+    const firstOf = (si: number): number[] | undefined => {
+      let f = firsts[si];
+      if (f === undefined) firsts[si] = f = singlePorts(consOf[si]) ?? null;
+      return f ?? undefined;
+    };
     for (const ns of model.namespaces) {
       this.nsById.set(ns.id, ns);
       const rs = ns.iptables;
@@ -244,17 +270,30 @@ export class PortIndex {
         for (const c of t.chains) {
           const key = `${ns.id}|${t.name}|${c.name}`;
           const chainId = this.chainCount++;
-          const cons = c.rules.map((r) => portConstraints(r, lists));
+          const sis: number[] = [];
+          const cons = c.rules.map((r) => {
+            let si = specIdx.get(r.spec);
+            if (si === undefined) {
+              specIdx.set(r.spec, (si = this.specs.length));
+              this.specs.push(r.spec);
+              consOf.push(portConstraints(r, lists));
+              this.specNat.push(undefined);
+              this.specNoOfSpec.push(-1);
+            }
+            sis.push(si);
+            return consOf[si];
+          });
           let common = 0;
           c.rules.forEach((r, idx) => {
             if (cons[idx].length === 0) {
               common++;
-              for (const p of natPorts(r)) this.fixed.add(p);
+              for (const p of this.natOfSpec(sis[idx], r)) this.fixed.add(p);
               return;
             }
             const k = this.constrained.length;
+            ruleSpec.push(sis[idx]);
             this.constrained.push({ nsId: ns.id, chainKey: key, idx, rule: r, cons: cons[idx], before: common, chainId });
-            const first = singlePorts(cons[idx]);
+            const first = firstOf(sis[idx]);
             if (first) {
               for (const a of first) {
                 const l = this.byPort.get(a);
@@ -269,7 +308,7 @@ export class PortIndex {
               const lc: LongChain = { table: t, chain: c, cons, always: [], byPort: new Map(), ranged: [] };
               cons.forEach((x, i) => {
                 if (x.length === 0) return void lc.always.push(i);
-                const first = singlePorts(x);
+                const first = firstOf(sis[i]);
                 if (!first) return void lc.ranged.push(i);
                 for (const a of first) {
                   const m = lc.byPort.get(a);
@@ -285,6 +324,7 @@ export class PortIndex {
       }
     }
     const n = this.constrained.length;
+    this.specOf = Int32Array.from(ruleSpec);
     this.simplePort = new Int32Array(n).fill(-1);
     this.chainOf = new Int32Array(n);
     this.beforeOf = new Int32Array(n);
@@ -321,6 +361,13 @@ export class PortIndex {
 
   private fixedClosed = false;
 
+  /** natPorts of spec number `si` (`r`: a rule with that spec), once per spec. */
+  private natOfSpec(si: number, r: Rule): number[] {
+    let nat = this.specNat[si];
+    if (nat === undefined) this.specNat[si] = nat = natPorts(r);
+    return nat;
+  }
+
   /** Adds the NAT target ports of the rules that can match (a fixed point; usually nothing). */
   private close(s: Set<number>, fresh: number[]): void {
     let todo = fresh;
@@ -330,7 +377,7 @@ export class PortIndex {
         const sp = this.simplePort[k];
         const c = this.constrained[k];
         if (sp >= 0 ? !s.has(sp) : !canMatch(c.cons, s)) continue;
-        for (const q of (c.nat ??= natPorts(c.rule))) {
+        for (const q of this.natOfSpec(this.specOf[k], c.rule)) {
           if (!s.has(q)) {
             s.add(q);
             added.push(q);

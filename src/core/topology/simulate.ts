@@ -7,7 +7,7 @@
  * the same rules up to renaming share one trace per node (portSlice.ts).
  */
 import type { Model, Namespace } from '../model/model';
-import type { Rule } from '../model/netfilter';
+import type { Rule, RuleSpec } from '../model/netfilter';
 import type { FinalView, Outcome, RuleRef, Step, TraceQuery, Verdict } from '../sim/trace';
 import { traceQuery } from '../sim/simulate';
 import { World } from '../sim/world';
@@ -199,9 +199,11 @@ export function simulateTopology(model: Model, opts: SimulateOptions = {}): Topo
   const traceIn = (q: TraceQuery, nodesSet: Set<string>, sliceFor: (w: World) => Map<string, Namespace>): Outcome[] => {
     traces++;
     const sub = sw.build(nodesSet, true);
-    const outs = withSlice(sub.world, sliceFor(sub.world), () => traceQuery(sub.model, q, sub.world).outcomes);
+    // Packet views are not built: a cell reads only the outcomes' verdicts, finals, reasons and
+    // the decisions of their steps (failedStep, trustworthy), never a step's packet.
+    const outs = withSlice(sub.world, sliceFor(sub.world), () => traceQuery(sub.model, q, sub.world, { views: false }).outcomes);
     if (trustworthy(outs, true)) return outs;
-    return withSlice(world, sliceFor(world), () => traceQuery(model, q, world).outcomes);
+    return withSlice(world, sliceFor(world), () => traceQuery(model, q, world, { views: false }).outcomes);
   };
   const slicer = (s: ReadonlySet<number>): ((w: World) => Map<string, Namespace>) => {
     const cache = new Map<string, Namespace | null>();
@@ -371,8 +373,12 @@ function isOk(cells: CellOutcome[]): boolean {
 /** Replaces whole port numbers in a text (not parts of addresses or other numbers). */
 function swapPorts(s: string, p0: number, t0: number, p: number, t: number): string {
   // Only a whole number equal to p0 or t0 is replaced: a text without either digit string stays as it is.
-  if (!s.includes(String(p0)) && !s.includes(String(t0))) return s;
-  return s.replace(/(?<![\w.])(\d+)(?![\w.])/g, (m) => (m === String(p0) ? String(p) : m === String(t0) ? String(t) : m));
+  const a = String(p0);
+  const b = String(t0);
+  if (!s.includes(a) && !s.includes(b)) return s;
+  const pa = String(p);
+  const tb = String(t);
+  return s.replace(/(?<![\w.])(\d+)(?![\w.])/g, (m) => (m === a ? pa : m === b ? tb : m));
 }
 
 /** A representative's cell, rewritten for another port pair of the same class. */
@@ -399,15 +405,53 @@ function rename(o: CellOutcome, idx: PortIndex, p0: number, t0: number, p: numbe
 function ingressDestIndex(sbox: Namespace | undefined, proto: string): Map<number, string[]> {
   const out = new Map<number, string[]>();
   const pre = sbox?.iptables?.tables.find((t) => t.name === 'mangle')?.chains.find((c) => c.name === 'PREROUTING');
+  // The first FWM service per mark, as `services.find(proto === 'fwm' && fwmark === mark)` gives.
+  let fwm: Map<number, string[]> | undefined;
   for (const r of pre?.rules ?? []) {
-    if (r.spec.proto?.name !== proto || r.spec.target?.name !== 'MARK') continue;
-    const dp = r.spec.matches.flatMap((m) => m.options).find((o) => o.name === 'dport' && !o.invert)?.values[0];
-    if (dp === undefined) continue;
-    const port = Number(dp);
-    // Only the canonical spelling of a port, as `dp !== String(port)` requires; the first rule wins.
-    if (String(port) !== dp || out.has(port)) continue;
-    const mark = Number(r.spec.target.options.find((o) => o.name === 'set-xmark' || o.name === 'set-mark')?.values[0]?.split('/')[0]);
-    out.set(port, sbox?.ipvs?.services.find((s) => s.proto === 'fwm' && s.fwmark === mark)?.dests.map((d) => d.addr) ?? []);
+    const m = markRuleOf(r.spec);
+    if (!m || m.proto !== proto) continue;
+    const { port, mark } = m;
+    if (out.has(port)) continue;
+    if (!fwm) {
+      fwm = new Map();
+      for (const s of sbox?.ipvs?.services ?? []) if (s.proto === 'fwm' && s.fwmark !== undefined && !fwm.has(s.fwmark)) fwm.set(s.fwmark, s.dests.map((d) => d.addr));
+    }
+    // A copy per port, as before (each port had its own array).
+    // NaN (no mark option) finds no service, as `===` never holds for it (a Map would match NaN).
+    out.set(port, Number.isNaN(mark) ? [] : [...(fwm.get(mark) ?? [])]);
   }
   return out;
+}
+
+/**
+ * What ingressDestIndex reads of a mangle PREROUTING rule: its protocol, the canonical `--dport`
+ * of a MARK rule (the first non-inverted `dport` option of any match) and the mark it sets (NaN
+ * without a set-xmark/set-mark option); null when the rule is not such a rule.
+ */
+export function markRuleOf(spec: RuleSpec): { proto: string; port: number; mark: number } | null {
+  if (spec.proto?.name === undefined || spec.target?.name !== 'MARK') return null;
+  let dp: string | undefined;
+  let found = false;
+  for (const m of spec.matches) {
+    for (const o of m.options) {
+      if (o.name === 'dport' && !o.invert) {
+        dp = o.values[0];
+        found = true;
+        break;
+      }
+    }
+    if (found) break;
+  }
+  if (dp === undefined) return null;
+  const port = Number(dp);
+  // Only the canonical spelling of a port, as `dp !== String(port)` requires.
+  if (String(port) !== dp) return null;
+  let mv: string | undefined;
+  for (const o of spec.target.options) {
+    if (o.name === 'set-xmark' || o.name === 'set-mark') {
+      mv = o.values[0];
+      break;
+    }
+  }
+  return { proto: spec.proto.name, port, mark: Number(mv?.split('/')[0]) };
 }

@@ -10,6 +10,12 @@ import type { Model, ModelIface, Namespace } from '../model/model';
 import type { Outcome } from '../sim/trace';
 import { LEFT_OUT, World } from '../sim/world';
 
+/** closure's view of one node (see SubWorlds.closureIndex). */
+interface ClosureIdx {
+  ns: { neigh: Map<string, string[]>; fdbMac: string[]; fdbNode: (string | undefined)[] }[];
+  remotes: string[];
+}
+
 /** Builds sub-models and worlds of a model, by node. */
 export class SubWorlds {
   private readonly nsByNode = new Map<string, Namespace[]>();
@@ -49,25 +55,66 @@ export class SubWorlds {
   closure(nodes: Set<string>, ips: Set<string>): Set<string> {
     for (let round = 0; round < 2; round++) {
       for (const n of [...nodes]) {
-        for (const ns of this.nsByNode.get(n) ?? []) {
-          if (ns.role !== 'overlay' && ns.fdb.length === 0) continue;
+        const idx = this.closureIndex(n);
+        for (const x of idx.ns) {
           const macs = new Set<string>(['00:00:00:00:00:00']);
-          for (const ne of ns.neighbours) if (ips.has(ne.dst) && ne.lladdr) macs.add(ne.lladdr.toLowerCase());
-          for (const f of ns.fdb) {
-            if (!f.dst || !macs.has(f.mac.toLowerCase())) continue;
-            const o = this.nodeByAddr.get(f.dst);
+          if (x.neigh.size <= ips.size) {
+            for (const [dst, l] of x.neigh) if (ips.has(dst)) for (const m of l) macs.add(m);
+          } else {
+            for (const ip of ips) for (const m of x.neigh.get(ip) ?? []) macs.add(m);
+          }
+          // In FDB order, as the entries are scanned: the order nodes are added in is kept.
+          for (let k = 0; k < x.fdbMac.length; k++) {
+            if (!macs.has(x.fdbMac[k])) continue;
+            const o = x.fdbNode[k];
             if (o) nodes.add(o);
           }
         }
-        for (const i of this.ifByNode.get(n) ?? []) {
-          const r = i.details.vxlan?.remote;
-          const o = r ? this.nodeByAddr.get(r) : undefined;
-          if (o) nodes.add(o);
-        }
+        for (const o of idx.remotes) nodes.add(o);
       }
     }
     return nodes;
   }
+
+  /**
+   * What closure reads of a node, prepared once (the model is never mutated): per overlay (or
+   * FDB-holding) namespace in model order, its neighbour entries with a link-layer address as
+   * address → lower-case MACs, its FDB entries with a `dst` as lower-case MAC and the node of that
+   * address (undefined when no node has it), in FDB order; and the nodes the node's VXLAN
+   * `remote`s name, in interface order (a node with no match is left out, as closure skips it).
+   */
+  private closureIndex(n: string): ClosureIdx {
+    let c = this.closureIdx.get(n);
+    if (c) return c;
+    c = { ns: [], remotes: [] };
+    for (const ns of this.nsByNode.get(n) ?? []) {
+      if (ns.role !== 'overlay' && ns.fdb.length === 0) continue;
+      const neigh = new Map<string, string[]>();
+      for (const ne of ns.neighbours) {
+        if (!ne.lladdr) continue;
+        const l = neigh.get(ne.dst);
+        if (l) l.push(ne.lladdr.toLowerCase());
+        else neigh.set(ne.dst, [ne.lladdr.toLowerCase()]);
+      }
+      const fdbMac: string[] = [];
+      const fdbNode: (string | undefined)[] = [];
+      for (const f of ns.fdb) {
+        if (!f.dst) continue;
+        fdbMac.push(f.mac.toLowerCase());
+        fdbNode.push(this.nodeByAddr.get(f.dst));
+      }
+      c.ns.push({ neigh, fdbMac, fdbNode });
+    }
+    for (const i of this.ifByNode.get(n) ?? []) {
+      const r = i.details.vxlan?.remote;
+      const o = r ? this.nodeByAddr.get(r) : undefined;
+      if (o) c.remotes.push(o);
+    }
+    this.closureIdx.set(n, c);
+    return c;
+  }
+
+  private readonly closureIdx = new Map<string, ClosureIdx>();
 
   /**
    * A model and world of only these nodes. `checkHops` (needs the whole world at construction):
