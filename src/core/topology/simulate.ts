@@ -7,7 +7,7 @@
  * the same rules up to renaming share one trace per node (portSlice.ts).
  */
 import type { Model, Namespace } from '../model/model';
-import type { Rule, RuleSpec } from '../model/netfilter';
+import type { Rule } from '../model/netfilter';
 import type { FinalView, Outcome, RuleRef, Step, TraceQuery, Verdict } from '../sim/trace';
 import { traceQuery } from '../sim/simulate';
 import { World } from '../sim/world';
@@ -220,18 +220,13 @@ export function simulateTopology(model: Model, opts: SimulateOptions = {}): Topo
       return m;
     };
   };
-  const destIndex = new Map<string, Map<number, string[]>>();
-  /** ingressDests, from an index of each ingress_sbox's MARK rules built once per (node, proto). */
-  const dests = (node: string, proto: 'tcp' | 'udp', port: number): string[] => {
-    const k = `${node}/${proto}`;
-    let m = destIndex.get(k);
-    if (!m) destIndex.set(k, (m = ingressDestIndex(nsById.get(`${node}/ingress_sbox`), proto)));
-    return m.get(port) ?? [];
-  };
+  // Published ports are traced in the whole world (a connection from outside may touch any node
+  // the overlay reaches), its long chains cut to the class's ports once per class.
   for (const [key, list] of byClass) {
     const rep = classes.get(key) as { p: number; t: number };
     const sliceFor = slicer(idx.portSet(rep.p, rep.t));
     const done = new Map<string, Outcome[]>();
+    withSlice(world, sliceFor(world), () => {
     for (const j of list) {
       const c = clientFor.get(j.node);
       const q: TraceQuery = { node: j.node, namespace: 'host', iif: c?.iif, proto: j.proto, src: c?.src ?? '203.0.113.1', sport: clientPort, dst: c?.dst ?? '0.0.0.0', dport: j.port.published };
@@ -241,13 +236,17 @@ export function simulateTopology(model: Model, opts: SimulateOptions = {}): Topo
       }
       let outs = done.get(j.node);
       if (!outs) {
-        outs = traceIn({ ...q, dport: rep.p }, reach(j.node, j.service, dests(j.node, j.proto, rep.p)), sliceFor);
+        traces++;
+        // Packet views are not built: a cell reads only the outcomes' verdicts, finals, reasons
+        // and the decisions of their steps (failedStep), never a step's packet.
+        outs = traceQuery(model, { ...q, dport: rep.p }, world, { views: false }).outcomes;
         done.set(j.node, outs);
       }
       const cells = outs.map((o) => cell(o, taskByNs, nsById));
       const renamed = rep.p === j.port.published && rep.t === j.port.target ? cells : cells.map((o) => rename(o, idx, rep.p, rep.t, j.port.published, j.port.target));
       entries.push({ node: j.node, kind: 'published-port', proto: j.proto, port: j.port.published, targetPort: j.port.target, mode: j.port.mode, service: j.service, query: q, outcomes: renamed, ok: isOk(renamed) });
     }
+    });
   }
 
   // ---------------------------------------------------------------- VIPs from tasks
@@ -401,57 +400,3 @@ function rename(o: CellOutcome, idx: PortIndex, p0: number, t0: number, p: numbe
   return out;
 }
 
-/** The IPVS real servers ingress_sbox sends each published port to: the first MARK rule with that `--dport` → its FWM service. */
-function ingressDestIndex(sbox: Namespace | undefined, proto: string): Map<number, string[]> {
-  const out = new Map<number, string[]>();
-  const pre = sbox?.iptables?.tables.find((t) => t.name === 'mangle')?.chains.find((c) => c.name === 'PREROUTING');
-  // The first FWM service per mark, as `services.find(proto === 'fwm' && fwmark === mark)` gives.
-  let fwm: Map<number, string[]> | undefined;
-  for (const r of pre?.rules ?? []) {
-    const m = markRuleOf(r.spec);
-    if (!m || m.proto !== proto) continue;
-    const { port, mark } = m;
-    if (out.has(port)) continue;
-    if (!fwm) {
-      fwm = new Map();
-      for (const s of sbox?.ipvs?.services ?? []) if (s.proto === 'fwm' && s.fwmark !== undefined && !fwm.has(s.fwmark)) fwm.set(s.fwmark, s.dests.map((d) => d.addr));
-    }
-    // A copy per port, as before (each port had its own array).
-    // NaN (no mark option) finds no service, as `===` never holds for it (a Map would match NaN).
-    out.set(port, Number.isNaN(mark) ? [] : [...(fwm.get(mark) ?? [])]);
-  }
-  return out;
-}
-
-/**
- * What ingressDestIndex reads of a mangle PREROUTING rule: its protocol, the canonical `--dport`
- * of a MARK rule (the first non-inverted `dport` option of any match) and the mark it sets (NaN
- * without a set-xmark/set-mark option); null when the rule is not such a rule.
- */
-export function markRuleOf(spec: RuleSpec): { proto: string; port: number; mark: number } | null {
-  if (spec.proto?.name === undefined || spec.target?.name !== 'MARK') return null;
-  let dp: string | undefined;
-  let found = false;
-  for (const m of spec.matches) {
-    for (const o of m.options) {
-      if (o.name === 'dport' && !o.invert) {
-        dp = o.values[0];
-        found = true;
-        break;
-      }
-    }
-    if (found) break;
-  }
-  if (dp === undefined) return null;
-  const port = Number(dp);
-  // Only the canonical spelling of a port, as `dp !== String(port)` requires.
-  if (String(port) !== dp) return null;
-  let mv: string | undefined;
-  for (const o of spec.target.options) {
-    if (o.name === 'set-xmark' || o.name === 'set-mark') {
-      mv = o.values[0];
-      break;
-    }
-  }
-  return { proto: spec.proto.name, port, mark: Number(mv?.split('/')[0]) };
-}

@@ -1,6 +1,6 @@
 /**
  * unit: the second round of caches behind `simulate` on large swarms (issue 6): PortIndex's per-spec
- * table (specs shared across nodes), the MARK-rule reading of ingressDestIndex, and SubWorlds.closure's
+ * table (specs shared across nodes), and SubWorlds.closure's
  * per-node index, each against the plain computation it replaces (cold vs. memoised, and the
  * pre-optimisation code written out here). A memo must be able to fail: distinct specs must give
  * distinct answers, a mutated input must change the answer.
@@ -16,7 +16,6 @@ import { synthesize, type SynthFile } from '../../../src/core/topology/synth';
 import { PortIndex, portConstraints } from '../../../src/core/topology/portSlice';
 import { swarmFacts } from '../../../src/core/topology/facts';
 import { SubWorlds } from '../../../src/core/topology/subWorld';
-import { markRuleOf } from '../../../src/core/topology/simulate';
 
 const FIXTURE = path.resolve(__dirname, 'fixtures/seed-swarm.yml');
 
@@ -34,9 +33,6 @@ function seedModel(): Model {
   return buildModel(filesOf(out.files));
 }
 
-function allRules(m: Model): Rule[] {
-  return m.namespaces.flatMap((ns) => ns.iptables?.tables.flatMap((t) => t.chains.flatMap((c) => c.rules)) ?? []);
-}
 
 /** A rule with this spec (only the spec is read by the functions under test). */
 function ruleOf(spec: RuleSpec): Rule {
@@ -47,16 +43,6 @@ function spec(over: Partial<RuleSpec>): RuleSpec {
   return { matches: [], ...over } as unknown as RuleSpec;
 }
 
-/** ingressDestIndex's reading of a rule before this round (flatMap/find), for comparison. */
-function refMark(s: RuleSpec): { proto: string; port: number; mark: number } | null {
-  if (s.proto?.name === undefined || s.target?.name !== 'MARK') return null;
-  const dp = s.matches.flatMap((m) => m.options).find((o) => o.name === 'dport' && !o.invert)?.values[0];
-  if (dp === undefined) return null;
-  const port = Number(dp);
-  if (String(port) !== dp) return null;
-  const mark = Number(s.target.options.find((o) => o.name === 'set-xmark' || o.name === 'set-mark')?.values[0]?.split('/')[0]);
-  return { proto: s.proto.name, port, mark };
-}
 
 /** SubWorlds.closure before this round (a scan of every neighbour and FDB entry), for comparison. */
 function refClosure(model: Model, nodes: Set<string>, ips: Set<string>): Set<string> {
@@ -87,7 +73,6 @@ function refClosure(model: Model, nodes: Set<string>, ips: Set<string>): Set<str
 
 describe('simulate caches, round 2 (issue 6)', () => {
   const model = seedModel();
-  const rules = allRules(model);
 
   it('PortIndex: rules sharing one spec object across nodes share its derived answers', () => {
     // The index numbers spec objects; a spec seen on several nodes is read once. Class keys
@@ -121,27 +106,6 @@ describe('simulate caches, round 2 (issue 6)', () => {
     assert.ok(new Set(pairs.map(([proto, p, t]) => a.classKey(proto, p, t))).size > 1 || pairs.length === 1);
   });
 
-  it('markRuleOf reads MARK rules as ingressDestIndex did (rules of a swarm and edge cases)', () => {
-    const marks = rules.filter((r) => r.spec.target?.name === 'MARK');
-    assert.ok(marks.length > 0, 'the swarm has MARK rules');
-    for (const r of rules) assert.deepEqual(markRuleOf(r.spec), refMark(r.spec));
-    const mk = (opts: { name: string; invert: boolean; values: string[] }[], tgt: { name: string; invert: boolean; values: string[] }[]): RuleSpec =>
-      spec({ proto: { name: 'tcp', invert: false }, matches: [{ name: 'tcp', options: opts }], target: { name: 'MARK', options: tgt } } as Partial<RuleSpec>);
-    const set = [{ name: 'set-xmark', invert: false, values: ['0x100/0xffffffff'] }];
-    const cases: RuleSpec[] = [
-      mk([{ name: 'dport', invert: false, values: ['8080'] }], set),
-      mk([{ name: 'dport', invert: true, values: ['8080'] }, { name: 'dport', invert: false, values: ['9090'] }], set),
-      mk([{ name: 'dport', invert: false, values: ['080'] }], set),
-      mk([{ name: 'dport', invert: false, values: ['8080'] }], []),
-      mk([{ name: 'sport', invert: false, values: ['8080'] }], set),
-    ];
-    for (const c of cases) assert.deepEqual(markRuleOf(c), refMark(c));
-    assert.deepEqual(markRuleOf(cases[0]), { proto: 'tcp', port: 8080, mark: 256 });
-    assert.deepEqual(markRuleOf(cases[1]), { proto: 'tcp', port: 9090, mark: 256 });
-    assert.equal(markRuleOf(cases[2]), null);
-    assert.ok(Number.isNaN(markRuleOf(cases[3])?.mark));
-    assert.equal(markRuleOf(cases[4]), null);
-  });
 
   it('SubWorlds.closure equals the plain scan, in the same order, for every node and several address sets', () => {
     const sw = new SubWorlds(model);
