@@ -37,10 +37,12 @@ interface ChildResult {
 function runChild(cli: string, dir: string): Promise<ChildResult> {
   const script = `
     const t0 = process.hrtime.bigint(); const c0 = process.cpuUsage();
-    let bytes = 0, text = '';
-    const exit = require(${JSON.stringify(cli)}).main(['simulate', ${JSON.stringify(dir)}, '--json'], (s) => { bytes += s.length; text = s; }, (s) => process.stderr.write(s + '\\n'));
+    let bytes = 0; const pieces = [];
+    // As the CLI prints it: in pieces through \`write\` (kept here, joined after the clock stops).
+    const keep = (s) => { bytes += s.length; pieces.push(s); };
+    const exit = require(${JSON.stringify(cli)}).main(['simulate', ${JSON.stringify(dir)}, '--json'], keep, (s) => process.stderr.write(s + '\\n'), keep);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6; const cpu = process.cpuUsage(c0);
-    const summary = JSON.parse(text).summary;
+    const summary = JSON.parse(pieces.join('')).summary;
     process.stdout.write(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, peakRss: process.resourceUsage().maxRSS * 1024, bytes, summary, exit }) + '\\n');`;
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['--expose-gc', '-e', script], { maxBuffer: 64 * 1024 * 1024, timeout: 1_800_000 }, (err, stdout, stderr) => {
