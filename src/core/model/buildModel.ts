@@ -248,7 +248,13 @@ export function buildModel(files: DumpFile[]): Model {
   for (const ns of nsById.values()) {
     for (const rs of [ns.iptables, ns.ip6tables]) {
       if (!rs) continue;
-      for (const t of rs.tables) for (const c of t.chains) for (const r of c.rules) r.id = `${ns.id}/${t.name}/${c.name}/${r.index}`;
+      for (const t of rs.tables) {
+        for (const c of t.chains) {
+          // One prefix string per chain (a capture can hold 400k rules).
+          const prefix = `${ns.id}/${t.name}/${c.name}/`;
+          for (const r of c.rules) r.id = prefix + r.index;
+        }
+      }
     }
   }
 
