@@ -263,8 +263,16 @@ describe('editor tier: meshtrace in a real VS Code (code-server 4.100.3 + Chromi
     await until('the node filter', async () => ((await frame.locator('#matrix tbody tr').count()) === 1 ? true : undefined), 10000);
     await frame.locator('#node').selectOption('');
     await until('the filter cleared', async () => ((await frame.locator('#matrix tbody tr').count()) === shown.length ? true : undefined), 10000);
-    // The doctor's note is in the Findings view.
-    await w.row(page, 'Findings', 'Notes');
+    // The doctor's note is in the Findings view. The view is made on first use and the side bar
+    // was hidden and shown by the case before: make sure its pane is open before reading it.
+    const findingsPane = page.locator('.pane-header', { hasText: /^\s*Findings/i }).first();
+    await findingsPane.waitFor({ timeout: 20000 });
+    await until('Findings to expand', async () => {
+      if ((await findingsPane.getAttribute('aria-expanded')) === 'true') return true;
+      await findingsPane.click();
+      return undefined;
+    }, 10000, 500);
+    await w.row(page, 'Findings', 'Notes', 40000);
     // Clicking swarm-worker1's web.1 cell traces its entry and opens the diagram at that outcome.
     await frame.locator('#matrix tbody tr[data-node="swarm-worker1"]', { hasText: '8080/tcp' }).locator('td.cell', { hasText: '50%' }).first().click();
     const f = await w.diagramFrame(page);
