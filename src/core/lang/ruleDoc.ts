@@ -11,7 +11,7 @@ import type { IpvsTable } from '../model/ipvs';
 import { detectKind } from '../parsers/detectKind';
 import { parseDump } from '../parsers/index';
 import { isBundle, parseBundle } from '../parsers/parseBundle';
-import { MATCH_BY_NAME, RuleTokens, TARGET_BY_NAME, tokenizeRule, type ExtDef, type OptDef } from '../parsers/iptablesRule';
+import { MATCH_BY_NAME, RuleTokens, TARGET_BY_NAME, lookupOpt, tokenizeRule, type ExtDef, type OptDef } from '../parsers/iptablesRule';
 
 /** Which node and namespace a dump belongs to. */
 export interface DocPlace {
@@ -186,19 +186,7 @@ const PROTO_MATCH: Readonly<Record<string, string>> = { tcp: 'tcp', udp: 'udp', 
 
 /** Finds an option of an extension by its written form: exact, alias, or unique prefix (getopt_long). */
 export function findOptDef(d: ExtDef | undefined, written: string): OptDef | undefined {
-  if (!d || !written.startsWith('--')) return undefined;
-  const name = written.slice(2);
-  const k = d.index.get(name);
-  if (k !== undefined) return d.opts[k];
-  if (name.length < 2) return undefined;
-  let found: OptDef | undefined;
-  for (const o of d.opts) {
-    if (o.name.startsWith(name)) {
-      if (found && found !== o) return undefined;
-      found = o;
-    }
-  }
-  return found;
+  return d && written.startsWith('--') ? lookupOpt(d, written) : undefined;
 }
 
 const scratch = new RuleTokens();

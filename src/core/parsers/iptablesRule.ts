@@ -1180,7 +1180,7 @@ export function canonicalizeExt(x: XtMatch | XtTarget, d: ExtDef, family: 'ipv4'
 }
 
 /** Looks up an option (`--name` as written) of an extension: exact, alias, or a unique prefix (getopt_long). */
-function lookupOpt(d: ExtDef, arg: string): OptDef | undefined {
+export function lookupOpt(d: ExtDef, arg: string): OptDef | undefined {
   const k = d.dashIndex.get(arg);
   if (k !== undefined) return d.opts[k];
   const name = arg.slice(2);
@@ -1577,13 +1577,25 @@ export interface WholeRule {
 
 /**
  * Remembers the rule text `s[from, to)` (after `-A CHAIN`, without trailing blanks), read by the
- * full reader without any problem, so that {@link readRuleFast} takes its spec when the same text
- * comes again. `before` is the family before the rule was read; `env` holds the one after.
+ * fast path or the full reader without any problem, so that {@link readRuleFast} takes its spec
+ * when the same text comes again (`hash`: its {@link hashText}, when the caller has it). `before` is the family before the rule was read; `env` holds the one after.
  */
-export function rememberRule(cache: SpecCache, before: { family6: boolean; saw6: boolean }, env: RuleEnv, s: string, from: number, to: number, spec: RuleSpec, chainTarget: boolean, targetStart: number, targetEnd: number): void {
+export function rememberRule(
+  cache: SpecCache,
+  before: { family6: boolean; saw6: boolean },
+  env: RuleEnv,
+  s: string,
+  from: number,
+  to: number,
+  spec: RuleSpec,
+  chainTarget: boolean,
+  targetStart: number,
+  targetEnd: number,
+  hash = hashText(s, from, to),
+): void {
   if (cache.wholePause > 0) return;
   const into = before.family6 ? cache.rule6 : cache.rule4;
-  into.add(hashText(s, from, to), s, from, to, {
+  into.add(hash, s, from, to, {
     spec,
     family6: !before.family6 && env.family === 'ipv6',
     saw6: !before.saw6 && env.sawIPv6,
@@ -2408,17 +2420,7 @@ export function readRuleFast(s: string, from: number, to: number, cache: SpecCac
     if (target === undefined) fastTarget.chain = false;
     spec = makeSpec(sharedMatches(fastMatches, fastKept, nm, repeated), src, dst, iif, oif, proto, fragment, target);
     // Remembered under the family it was read in (the rule may have switched it to IPv6).
-    if (useWhole) {
-      const into = family6Before ? cache.rule6 : cache.rule4;
-      into.add(lineHash, s, from, lineEnd, {
-        spec,
-        family6: !family6Before && env.family === 'ipv6',
-        saw6: !saw6Before && env.sawIPv6,
-        chainTarget: fastTarget.chain,
-        targetStart: fastTarget.start - from,
-        targetEnd: fastTarget.end - from,
-      });
-    }
+    if (useWhole) rememberRule(cache, { family6: family6Before, saw6: saw6Before }, env, s, from, lineEnd, spec, fastTarget.chain, fastTarget.start, fastTarget.end, lineHash);
   }
   for (let i = 0; i < nm; i++) {
     fastMatches[i] = EMPTY_EXT as XtMatch;
