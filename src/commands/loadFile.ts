@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { MeshtraceCommand } from './command';
+import { uriArgOrPick } from './quickInput';
 import { isBundle } from '../core/parsers/parseBundle';
 import { checkName } from './queryValidation';
 import { focusTopology } from './openSample';
@@ -11,19 +12,7 @@ import { focusTopology } from './openSample';
 export const loadFile: MeshtraceCommand = {
   id: 'meshtrace.loadFile',
   async run(session, arg) {
-    const uri =
-      arg instanceof vscode.Uri
-        ? arg
-        : (
-            await vscode.window.showOpenDialog({
-              canSelectFolders: false,
-              canSelectFiles: true,
-              canSelectMany: false,
-              defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
-              openLabel: 'Load Dump',
-              title: 'meshtrace: Load Dump or Bundle File',
-            })
-          )?.[0];
+    const uri = await uriArgOrPick(arg, { folders: false, openLabel: 'Load Dump', title: 'meshtrace: Load Dump or Bundle File' });
     if (!uri) return;
     let head = '';
     try {

@@ -91,3 +91,20 @@ export function inputStep(o: StepOptions & { prompt: string; placeholder?: strin
     ib.show();
   });
 }
+
+/**
+ * The URI a load command works on: the one it was given (the Explorer's context menu), else the
+ * one picked in an open dialog; undefined when the dialog is cancelled.
+ */
+export async function uriArgOrPick(arg: unknown, o: { folders: boolean; openLabel: string; title: string }): Promise<vscode.Uri | undefined> {
+  if (arg instanceof vscode.Uri) return arg;
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFolders: o.folders,
+    canSelectFiles: !o.folders,
+    canSelectMany: false,
+    defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+    openLabel: o.openLabel,
+    title: o.title,
+  });
+  return picked?.[0];
+}
