@@ -518,14 +518,14 @@ const SERVICES: Readonly<Record<string, number>> = {
 
 /** Port text to its number (names from a small /etc/services subset); NaN when unknown. */
 function portNumber(s: string): number {
-  if (isDigits(s)) return Number(s);
+  // xtables_parse_port: a number up to 65535 (xtables_strtoui(…, 0, UINT16_MAX)) or a service name.
+  if (isDigits(s)) return Number(s) <= 65535 ? Number(s) : NaN;
   const n = SERVICES[s.toLowerCase()];
   return n === undefined ? NaN : n;
 }
 
 /** `80`, `1000:2000`, `:1024`, `1024:` → iptables-save's `%u` / `%u:%u` (tcp/udp/sctp `save`). */
 function canonPortRange(v: string): string | undefined {
-  if (isDigits(v)) return String(Number(v));
   const colon = v.indexOf(':');
   if (colon < 0) {
     const n = portNumber(v);
@@ -533,7 +533,8 @@ function canonPortRange(v: string): string | undefined {
   }
   const a = colon === 0 ? 0 : portNumber(v.slice(0, colon));
   const b = colon === v.length - 1 ? 65535 : portNumber(v.slice(colon + 1));
-  if (Number.isNaN(a) || Number.isNaN(b)) return undefined;
+  // libxt_tcp.c parse_tcp_ports: "invalid portrange (min > max)".
+  if (Number.isNaN(a) || Number.isNaN(b) || a > b) return undefined;
   return a === b ? String(a) : `${a}:${b}`;
 }
 

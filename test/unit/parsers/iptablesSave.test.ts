@@ -567,6 +567,24 @@ describe('unit: parseIptablesSave', () => {
   });
 
   describe('problems', () => {
+    // xtables_parse_port takes 0…65535 or a service name; libxt_tcp refuses a range with min > max.
+    for (const [rule, bad] of [
+      ['-p tcp --dport 99999', true],
+      ['-p tcp -m tcp --dport 65536', true],
+      ['-p udp -m udp --sport 2000:1000', true],
+      ['-p tcp -m multiport --dports 80,70000', true],
+      ['-p tcp -m tcp --dport 65535', false],
+      ['-p tcp -m tcp --dport 000080', false],
+      ['-p tcp -m tcp --dport 1000:2000', false],
+    ] as const) {
+      it(`port out of range or reversed: \`${rule}\` ${bad ? 'is flagged and kept unread' : 'reads'}`, () => {
+        const r = parseIptablesSave(filter([`-A INPUT ${rule} -j ACCEPT`]));
+        const m = rules(r.value, 'filter', 'INPUT')[0].spec.matches[0];
+        assert.equal(m.known, !bad);
+        assert.deepEqual(codes(r.problems), bad ? [['warning', 'bad-value', 5]] : []);
+      });
+    }
+
     it('missing COMMIT: error at the table line, the table and its rules kept', () => {
       const r = parseIptablesSave('*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j ACCEPT\n*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n', { file: 'x', lineOffset: 10 });
       assert.deepEqual(codes(r.problems), [['error', 'missing-commit', 11]]);
