@@ -103,6 +103,12 @@ export interface ParseOptions {
    * their parts instead of each reading them anew. Parsers fill it in; callers only create `{}`.
    */
   shared?: ParseShare;
+  /**
+   * iptables-save: whether a rule of a shape read before has its spec read on first use
+   * (parsers/lazyRule.ts; its problems are still all reported at load). Default true; false
+   * reads every spec now and gives plain rule objects.
+   */
+  lazy?: boolean;
 }
 
 /** See {@link ParseOptions.shared}. Opaque to callers. */

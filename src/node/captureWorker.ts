@@ -8,6 +8,7 @@
 import { parentPort } from 'node:worker_threads';
 import { readCapture, type LoadOptions } from './loadCapture';
 import { buildModel } from '../core/model/buildModel';
+import { materializeModel } from '../core/parsers/lazyRule';
 import { traceQuery } from '../core/sim/simulate';
 import { World } from '../core/sim/world';
 import type { DumpFile, Model } from '../core/model/model';
@@ -39,7 +40,9 @@ export function loadWithExtra(paths: string[], extra: DumpFile[], opts: LoadOpti
 export function handle(req: WorkRequest): WorkReply {
   try {
     if (req.op === 'load') {
-      model = loadWithExtra(req.paths, req.extra, req.opts);
+      // The model goes back by structured clone, which copies data, not getters: every rule
+      // whose spec waits (parsers/lazyRule.ts) is made plain first.
+      model = materializeModel(loadWithExtra(req.paths, req.extra, req.opts));
       world = undefined;
       return { id: req.id, ok: true, model };
     }

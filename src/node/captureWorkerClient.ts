@@ -9,6 +9,7 @@ import type { DumpFile, Model } from '../core/model/model';
 import type { Trace, TraceQuery } from '../core/sim/trace';
 import type { SimulateOptions, TopologyResult } from '../core/topology/simulate';
 import type { LoadOptions } from './loadCapture';
+import { materializeModel } from '../core/parsers/lazyRule';
 import type { WorkReply, WorkRequest } from './captureWorker';
 
 /** Thrown (as a rejection) when a job was cancelled. */
@@ -126,6 +127,8 @@ export class CaptureWorkerClient {
           reject(e);
         },
       });
+      // A structured clone copies data, not getters: rules whose spec waits are made plain first.
+      if (job.op === 'simulate' && job.model) materializeModel(job.model);
       w.postMessage({ id, ...job } satisfies WorkRequest);
     });
   }

@@ -16,7 +16,9 @@
  * (`SpecCache`): `readRuleFast` reads such a rule with one hash lookup per part, on ranges of
  * the input, and `buildRuleSpec`, the full reader, reads the rest and feeds the cache.
  */
-import type { ProblemSink } from '../problem';
+import { ProblemSink } from '../problem';
+import { LazyRule, setSpecReader } from './lazyRule';
+import { ShapeSet, setTargetCheck, shapeHit } from './ruleShape';
 import type {
   AddrMatch,
   Chain,
@@ -800,8 +802,10 @@ function canonMarkMatch(x: XtMatch | XtTarget): string | undefined {
 export function canonProbability(v: string): string | undefined {
   // Already `%.11f` (as every dump prints it): keep the text.
   if (v.length === 13 && v.charCodeAt(1) === 46 && (v.charCodeAt(0) === 48 || v.charCodeAt(0) === 49)) {
+    // 0.DDDDDDDDDDD, or 1.00000000000 (over 1 is not a probability).
+    const one = v.charCodeAt(0) === 49;
     let ok = true;
-    for (let i = 2; i < 13 && ok; i++) ok = v.charCodeAt(i) >= 48 && v.charCodeAt(i) <= 57;
+    for (let i = 2; i < 13 && ok; i++) ok = one ? v.charCodeAt(i) === 48 : v.charCodeAt(i) >= 48 && v.charCodeAt(i) <= 57;
     if (ok) return v;
   }
   const p = Number(v);
@@ -1538,6 +1542,8 @@ export class SpecCache {
   wholePause = 0;
   /** Rounds in a row where fewer than 1 in 16 was found (the first dump of a capture is one). */
   wholeMisses = 0;
+  /** Rule shapes learnt (ruleShape.ts): rules of a known shape are checked at load and read later. */
+  readonly shapes = new ShapeSet();
 }
 
 const WHOLE_ROUND = 4096;
@@ -1568,7 +1574,9 @@ function wholeActive(cache: SpecCache): boolean {
  * its top options did to the family, and where its target's name is, from the text's start.
  */
 export interface WholeRule {
-  spec: RuleSpec;
+  /** The spec; undefined when it is read on first use (`pending`: the first rule spelled so). */
+  spec: RuleSpec | undefined;
+  pending: LazyRule | undefined;
   family6: boolean;
   saw6: boolean;
   chainTarget: boolean;
@@ -1580,6 +1588,7 @@ export interface WholeRule {
  * Remembers the rule text `s[from, to)` (after `-A CHAIN`, without trailing blanks), read by the
  * fast path or the full reader without any problem, so that {@link readRuleFast} takes its spec
  * when the same text comes again (`hash`: its {@link hashText}, when the caller has it). `before` is the family before the rule was read; `env` holds the one after.
+ * A rule whose spec waits (lazyRule.ts) gives `pending` and no spec: every rule spelled the same shares it.
  */
 export function rememberRule(
   cache: SpecCache,
@@ -1588,16 +1597,18 @@ export function rememberRule(
   s: string,
   from: number,
   to: number,
-  spec: RuleSpec,
+  spec: RuleSpec | undefined,
   chainTarget: boolean,
   targetStart: number,
   targetEnd: number,
   hash = hashText(s, from, to),
+  pending?: LazyRule,
 ): void {
   if (cache.wholePause > 0) return;
   const into = before.family6 ? cache.rule6 : cache.rule4;
   into.add(hash, s, from, to, {
-    spec,
+    spec: pending === undefined ? spec : undefined,
+    pending,
     family6: !before.family6 && env.family === 'ipv6',
     saw6: !before.saw6 && env.sawIPv6,
     chainTarget,
@@ -2137,7 +2148,32 @@ const MAX_FAST_TOKENS = 1024;
  * What {@link readRuleFast} found out about the rule's target: whether it is a user chain, the
  * chain when it is declared already, and where its name is in the text.
  */
-export const fastTarget: { chain: boolean; found: Chain | undefined; start: number; end: number } = { chain: false, found: undefined, start: 0, end: 0 };
+export const fastTarget: {
+  chain: boolean;
+  found: Chain | undefined;
+  start: number;
+  end: number;
+  /** Whether whole rules were looked up for this rule, its text's hash and end (without trailing blanks). */
+  whole: boolean;
+  lineHash: number;
+  lineEnd: number;
+} = { chain: false, found: undefined, start: 0, end: 0, whole: false, lineHash: 0, lineEnd: 0 };
+
+/** How {@link readRuleFast} reads a rule. */
+export const enum FastMode {
+  /** Reading a pending spec: no whole rules, no shapes (the rule is read for good). */
+  Force,
+  /** At load, every spec read now. */
+  Eager,
+  /** At load, a rule of a known shape is checked and its spec left for later ({@link SHAPED}). */
+  Lazy,
+}
+
+/**
+ * What {@link readRuleFast} answers for a rule of a known shape (FastMode.Lazy): nothing to
+ * report, spec to be read on first use. {@link fastTarget} says where its target is.
+ */
+export const SHAPED: RuleSpec = Object.freeze({ matches: [] as XtMatch[] }) as RuleSpec;
 
 /**
  * Splits `s[from, to)` into token spans exactly as {@link tokenizeRule} splits it, without
@@ -2285,10 +2321,18 @@ function plainTarget(s: string, b: number, e: number, raw: string, isGoto: boole
  * {@link fastTarget}, and finds a jumped-to chain in `chains`. No token string is made: one
  * scan of the line, one hash lookup per part, new strings only for parts met the first time.
  */
-export function readRuleFast(s: string, from: number, to: number, cache: SpecCache, chains: ChainIndex, env: RuleEnv): RuleSpec | undefined {
+export function readRuleFast(
+  s: string,
+  from: number,
+  to: number,
+  cache: SpecCache,
+  chains: ChainIndex,
+  env: RuleEnv,
+  mode: FastMode = FastMode.Eager,
+): RuleSpec | LazyRule | undefined {
   // The whole rule, met before: one hash, one lookup. The text is `s[from, lineEnd)`, without
   // trailing blanks (where the token scan below ends too).
-  const useWhole = wholeActive(cache);
+  const useWhole = mode !== FastMode.Force && wholeActive(cache);
   let lineHash = 0;
   let lineEnd = from;
   if (useWhole) {
@@ -2300,7 +2344,13 @@ export function readRuleFast(s: string, from: number, to: number, cache: SpecCac
         lineEnd = i + 1;
       }
     }
+  } else {
+    lineEnd = to;
+    while (lineEnd > from && (s.charCodeAt(lineEnd - 1) === 32 || s.charCodeAt(lineEnd - 1) === 9)) lineEnd--;
   }
+  fastTarget.whole = useWhole;
+  fastTarget.lineHash = lineHash;
+  fastTarget.lineEnd = lineEnd;
   const whole = useWhole ? (env.family === 'ipv6' ? cache.rule6 : cache.rule4).find(lineHash, s, from, lineEnd) : undefined;
   if (whole !== undefined) {
     cache.wholeHits++;
@@ -2318,14 +2368,41 @@ export function readRuleFast(s: string, from: number, to: number, cache: SpecCac
       else {
         found = chains.find(hashText(s, ts, te), s, ts, te);
         if (found !== undefined) {
-          (w.spec.target as XtTarget).name = found.name; // the same text
+          if (w.spec !== undefined) (w.spec.target as XtTarget).name = found.name; // the same text
           whole.chain = found;
           whole.chainIndex = chains;
         }
       }
       fastTarget.found = found;
     }
-    return w.spec;
+    return w.pending ?? w.spec;
+  }
+  if (mode === FastMode.Lazy) {
+    // A rule of a shape read before: checked here, read when first asked for (ruleShape.ts).
+    const sh = cache.shapes.match(s, from, lineEnd, env.family === 'ipv6');
+    if (sh !== undefined) {
+      fastTarget.chain = sh.chainTarget;
+      if (sh.chainTarget) {
+        const ts = shapeHit.targetStart;
+        const te = shapeHit.targetEnd;
+        fastTarget.start = ts;
+        fastTarget.end = te;
+        let found: Chain | undefined;
+        if (sh.chainSlot >= 0) found = chains.find(shapeHit.chainHash, s, ts, te);
+        else if (sh.chainIndex === chains) found = sh.chain;
+        else {
+          found = chains.find(hashText(s, ts, te), s, ts, te);
+          if (found !== undefined) {
+            sh.chain = found;
+            sh.chainIndex = chains;
+          }
+        }
+        fastTarget.found = found;
+      }
+      return SHAPED;
+    }
+    // Not shaped yet: the full reader reads it and learns its shape.
+    return undefined;
   }
   const n = scanSpans(s, from, to);
   if (n < 0) return undefined;
@@ -2532,3 +2609,29 @@ export function inferTable(builtins: ReadonlySet<string>, targets: ReadonlySet<s
 export function isBuiltinChain(table: TableName, chain: string): boolean {
   return BUILTIN_CHAINS[table].indexOf(chain) >= 0;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Specs read on first use (lazyRule.ts)
+// ---------------------------------------------------------------------------------------------
+
+const NO_CHAINS = new ChainIndex();
+const pendingTok = new RuleTokens();
+
+/**
+ * Reads a pending rule text the way the load would have: the fast path for parts met before,
+ * else the full reader; with the parse's shared parts while they are there.
+ */
+function readPending(text: string, from: number, v6: boolean, shared: unknown, sink: ProblemSink): RuleSpec {
+  const cache = (shared as SpecCache | undefined) ?? new SpecCache();
+  const env: RuleEnv = { sink, line: 0, family: v6 ? 'ipv6' : 'ipv4', sawIPv6: false, cache, text, lineStart: 0 };
+  const fast = readRuleFast(text, from, text.length, cache, NO_CHAINS, env, FastMode.Force);
+  fastTarget.found = undefined;
+  if (fast !== undefined && !(fast instanceof LazyRule)) return fast;
+  tokenizeRule(text, 0, pendingTok);
+  const built = buildRuleSpec(text, pendingTok, 2, env);
+  pendingTok.n = 0;
+  return built ? built.spec : { matches: [] };
+}
+
+setSpecReader(readPending);
+setTargetCheck(isTargetExtension);

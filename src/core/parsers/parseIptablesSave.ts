@@ -13,7 +13,9 @@ import type { Chain, Counters, IptablesFlavour, Rule, Ruleset, Table } from '../
 import { TABLE_NAMES } from '../model/netfilter';
 import {
   ChainIndex,
+  FastMode,
   RuleTokens,
+  SHAPED,
   SpecCache,
   buildRuleSpec,
   clip,
@@ -26,6 +28,8 @@ import {
   tokenizeRule,
   type RuleEnv,
 } from './iptablesRule';
+import { LazyRule } from './lazyRule';
+import { learnShape } from './ruleShape';
 
 /**
  * The rule-part cache of this parse: the capture's shared one ({@link ParseOptions.shared}) when
@@ -107,7 +111,9 @@ function copyReading(r: ParseResult<Ruleset>, file: string): ParseResult<Ruleset
       ...c,
       source: { file, line: c.source.line },
       rules: c.rules.map((x): Rule =>
-        x.counters === undefined
+        x instanceof LazyRule
+          ? x.copyAs(file)
+          : x.counters === undefined
           ? { id: '', table: x.table, chain: x.chain, index: x.index, spec: x.spec, text: x.text, source: { file, line: x.source.line } }
           : { id: '', table: x.table, chain: x.chain, index: x.index, spec: x.spec, text: x.text, source: { file, line: x.source.line }, counters: x.counters },
       ),
@@ -134,12 +140,14 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
 
   const tok = new RuleTokens();
   const cache = sharedCache(opts);
+  const mode = opts.lazy === false ? FastMode.Eager : FastMode.Lazy;
   const env: RuleEnv = { sink, line: 0, family: hintV6 ? 'ipv6' : 'ipv4', sawIPv6: false, cache, text, lineStart: 0 };
 
   let table: Table | undefined; // the table rules go to (undefined after COMMIT)
   let open: Table | undefined; // the table whose block we are in (for the missing-COMMIT check)
   let chains = new ChainIndex();
   let lastChain: Chain | undefined; // the chain of the previous rule (rules come chain by chain)
+  let nextChain = 0; // where in table.chains the next chain's rules are expected
   // Rules that jump to a chain not declared (yet), checked when the table ends (parallel arrays).
   let jumpRules: Rule[] = [];
   let jumpCols: number[] = [];
@@ -246,9 +254,38 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
           ce++;
         }
         let chain = lastChain;
-        if (ce > cs && c !== 34 && (chain === undefined || chain.name.length !== ce - cs || !text.startsWith(chain.name, cs))) chain = chains.find(h, text, cs, ce);
+        if (ce > cs && c !== 34 && (chain === undefined || !spells(chain.name, text, cs, ce))) {
+          // iptables-save prints the rules chain by chain in the order it declared the chains:
+          // the next chain is most often the one declared next (then no hash lookup is needed).
+          chain = undefined;
+          const list = table.chains;
+          for (let j = nextChain; j < list.length && j < nextChain + 4; j++) {
+            if (spells(list[j].name, text, cs, ce)) {
+              chain = list[j];
+              nextChain = j + 1;
+              break;
+            }
+          }
+          chain ??= chains.find(h, text, cs, ce);
+        }
         if (ce > cs && c !== 34 && chain !== undefined) {
-          const spec = readRuleFast(text, ce, end, cache, chains, env);
+          const spec = readRuleFast(text, ce, end, cache, chains, env, mode);
+          if (spec === SHAPED || spec instanceof LazyRule) {
+            // Checked, nothing to report; the spec is read on first use (lazyRule.ts).
+            const same = spec === SHAPED ? undefined : (spec as LazyRule);
+            const rule = new LazyRule(table.name, chain.name, chain.rules.length, counters, text, at, end, ce, env.family === 'ipv6', file, lineNo, cache, same?.same ?? same);
+            if (same === undefined && fastTarget.whole) {
+              // The next rule spelled the same shares this one's spec.
+              const fam = { family6: env.family === 'ipv6', saw6: env.sawIPv6 };
+              rememberRule(cache, fam, env, text, ce, fastTarget.lineEnd, undefined, fastTarget.chain, fastTarget.start, fastTarget.end, fastTarget.lineHash, rule);
+            }
+            append(chain, rule);
+            if (fastTarget.chain && fastTarget.found === undefined) {
+              jumpRules.push(rule);
+              jumpCols.push(fastTarget.start - ls, fastTarget.end - ls);
+            }
+            continue;
+          }
           if (spec !== undefined) {
             const rule: Rule =
               counters === undefined
@@ -329,6 +366,7 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
       table = open = t;
       chains = new ChainIndex();
       lastChain = undefined;
+      nextChain = 0;
       jumpRules = [];
       jumpCols = [];
       continue;
@@ -415,6 +453,13 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
       if (built.counters === undefined && sink.problems.length === problemsBefore && tok.n > 2 && !tok.quoted[1]) {
         // Read cleanly: the next rule spelled the same (another node's, another table's) takes this spec.
         rememberRule(cache, before, env, text, ls + tok.ends[1], ls + tok.ends[tok.n - 1], built.spec, built.chainTarget, ls + built.targetStart, ls + built.targetEnd);
+        // And the next one of the same shape is checked and left for later.
+        if (mode === FastMode.Lazy && before.family6 === (env.family === 'ipv6') && before.saw6 === env.sawIPv6) {
+          let tk = -1;
+          if (built.chainTarget) for (let k = 2; k < tok.n; k++) if (tok.starts[k] === built.targetStart) tk = k;
+          const sh = learnShape(raw, tok, 2, tok.ends[tok.n - 1], before.family6, tk, built.spec.target?.goto === true);
+          if (sh !== undefined) cache.shapes.add(sh);
+        }
       }
       const cnt = counters ?? built.counters;
       const rule: Rule =
@@ -435,6 +480,13 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
   }
   if (headerV6 || env.sawIPv6 || hintV6) rs.family = 'ipv6';
   return { value: rs, problems: sink.problems };
+}
+
+/** Whether `name` is spelled by `s[a, b)`. */
+function spells(name: string, s: string, a: number, b: number): boolean {
+  if (name.length !== b - a) return false;
+  for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) !== s.charCodeAt(a + i)) return false;
+  return true;
 }
 
 /** Reads `# Generated by iptables-save v1.8.9 (nf_tables) on …`. */

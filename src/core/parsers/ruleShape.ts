@@ -1,0 +1,347 @@
+/**
+ * Rule shapes: the text of a rule read cleanly, with the values that are free to vary cut out.
+ *
+ * kube-proxy writes 300 000 rules in a handful of shapes:
+ * ```
+ * -A KUBE-SEP-… -s 10.1.2.3/32 -m comment --comment "ns/svc:http" -j KUBE-MARK-MASQ
+ * -A KUBE-SEP-… -p tcp -m comment --comment "ns/svc:http" -m tcp -j DNAT --to-destination 10.1.2.3:80
+ * ```
+ * Once the full reader has read one such rule without a problem, its shape is kept: the rule text
+ * after `-A CHAIN` as literal pieces and slots. A later rule that spells every literal piece the
+ * same and whose slot values pass their slot's check is read the same way, token for token, so
+ * the only part of reading it that depends on the new values is each value's own reading. The
+ * checks accept only values that reading takes without a problem (each names the code it
+ * follows), so such a rule has no problem to report, and its spec can wait (lazyRule.ts).
+ *
+ * Why the token structure cannot change: a slot value is one token of the same quoting as the
+ * one it replaces (unquoted values contain no blank, quote or backslash; a quoted value has no
+ * quote or backslash inside), it is never `!` and never starts with `-`, so the reader's
+ * decisions that look at token texts (`!`, options, `isValueToken`) see what they saw in the
+ * first rule. What a slot's check accepts is a subset of what the reader takes cleanly:
+ * - `ADDR4`, the value of `-s`/`-d` in an IPv4 ruleset: a dotted quad (parseIPv4: 1–3 digits,
+ *   ≤ 255 each) with an optional `/N`, N ≤ 32 (parseAddress; no host name, no dotted mask).
+ * - `PORT`, `--sport`/`--dport` of `-m tcp|udp|sctp`: 1–5 digits, ≤ 65535 (canonPortRange).
+ * - `QUOTED`, `--comment "…"`: a quoted value without `"` or `\` inside (comment has no checks;
+ *   xt_comment's 256-byte limit is the kernel's, iptables-save never prints more).
+ * - `WORD`, `-i`/`-o` names (parseIface takes any) and `--to-destination`/`--to-source` of
+ *   DNAT/SNAT (kept as given; the simulator reads them): any unquoted token.
+ * - `PROBABILITY`, `--probability` of `-m statistic`: the `%.11f` form iptables-save prints
+ *   (libxt_statistic.c `print_match`), `0.` and 11 digits or `1.00000000000`, which
+ *   canonProbability keeps as it is.
+ * - `CHAIN`, the target of `-j`/`-g` when it is a user chain: an unquoted token that is not a
+ *   target extension (`isTargetExtension`) for `-j`. Whether the chain is declared is checked
+ *   as for every jump, when the table ends.
+ */
+import type { Chain } from '../model/netfilter';
+import type { ChainIndex, RuleTokens } from './iptablesRule';
+
+/** Slot kinds. */
+export const enum Slot {
+  Addr4 = 1,
+  Port = 2,
+  Quoted = 3,
+  Word = 4,
+  Chain = 5,
+  Probability = 6,
+}
+
+/** A rule shape: `lits[0] slot[0] lits[1] … slot[k-1] lits[k]` (lits as character codes). */
+export interface Shape {
+  lits: Uint16Array[];
+  kinds: Uint8Array;
+  /** Read in an IPv6 ruleset. */
+  v6: boolean;
+  /** Whether the target is a user chain (jump or goto). */
+  chainTarget: boolean;
+  /** The chain slot's index, or -1 (then the chain name, if any, is literal: see litTarget). */
+  chainSlot: number;
+  /** A literal chain target: its piece, offset in it and length (piece -1: none). */
+  litTargetPiece: number;
+  litTargetOffset: number;
+  litTargetLength: number;
+  /** The chain a literal target was last found to name, in the table of `chainIndex`. */
+  chain: Chain | undefined;
+  chainIndex: ChainIndex | undefined;
+}
+
+/** How many shapes are tried, most recently used first. */
+const MRU = 16;
+/** The most slots a shape has, and the longest literal piece (longer rules are not shaped). */
+const MAX_SLOTS = 24;
+const MAX_PIECE = 1024;
+
+/** Where the last {@link ShapeSet.match} found the slots and the target (positions in the text). */
+export const shapeHit = {
+  /** Start of each literal piece. */
+  litAt: new Int32Array(MAX_SLOTS + 1),
+  slotStart: new Int32Array(MAX_SLOTS),
+  slotEnd: new Int32Array(MAX_SLOTS),
+  /** {@link hashText} of the chain slot (when there is one). */
+  chainHash: 0,
+  targetStart: 0,
+  targetEnd: 0,
+};
+
+/** The shapes learnt in one parse state, most recently matched first. */
+export class ShapeSet {
+  readonly list: Shape[] = [];
+
+  /**
+   * The shape `s[from, end)` has (`end`: the line's end without trailing blanks), in a ruleset
+   * that is IPv6 or not, or undefined. Fills {@link shapeHit}.
+   */
+  match(s: string, from: number, end: number, v6: boolean): Shape | undefined {
+    const list = this.list;
+    for (let k = 0; k < list.length; k++) {
+      const sh = list[k];
+      if (sh.v6 !== v6 || !matchShape(sh, s, from, end)) continue;
+      if (k > 0) {
+        for (let j = k; j > 0; j--) list[j] = list[j - 1];
+        list[0] = sh;
+      }
+      return sh;
+    }
+    return undefined;
+  }
+
+  /** Adds a shape (most recent first), dropping the least recently used beyond {@link MRU}. */
+  add(sh: Shape): void {
+    const list = this.list;
+    if (list.length < MRU) list.push(sh);
+    for (let j = list.length - 1; j > 0; j--) list[j] = list[j - 1];
+    list[0] = sh;
+  }
+}
+
+/** Whether `lit` is spelled at `s[p…)`. */
+function litAt(lit: Uint16Array, s: string, p: number): boolean {
+  const n = lit.length;
+  for (let i = 0; i < n; i++) if (s.charCodeAt(p + i) !== lit[i]) return false;
+  return true;
+}
+
+/** Whether `s[from, end)` has shape `sh`; fills {@link shapeHit}. */
+export function matchShape(sh: Shape, s: string, from: number, end: number): boolean {
+  const { lits, kinds } = sh;
+  const hit = shapeHit;
+  let p = from;
+  const k = kinds.length;
+  // The last piece ends the line: checked first, as it often tells shapes apart (`-j KUBE-MARK-MASQ`).
+  const last = lits[k];
+  const lastAt = end - last.length;
+  if (lastAt < from || !litAt(last, s, lastAt)) return false;
+  for (let i = 0; i < k; i++) {
+    const lit = lits[i];
+    if (p + lit.length > end || !litAt(lit, s, p)) return false;
+    hit.litAt[i] = p;
+    p += lit.length;
+    const q = readSlot(kinds[i], s, p, end);
+    if (q < 0) return false;
+    hit.slotStart[i] = p;
+    hit.slotEnd[i] = q;
+    p = q;
+  }
+  if (p !== lastAt) return false;
+  hit.litAt[k] = p;
+  if (sh.chainSlot >= 0) {
+    hit.targetStart = hit.slotStart[sh.chainSlot];
+    hit.targetEnd = hit.slotEnd[sh.chainSlot];
+  } else if (sh.litTargetPiece >= 0) {
+    hit.targetStart = hit.litAt[sh.litTargetPiece] + sh.litTargetOffset;
+    hit.targetEnd = hit.targetStart + sh.litTargetLength;
+  }
+  return true;
+}
+
+/** Reads one decimal number of 1–`maxDigits` digits at `p`; returns [end, value] packed as end, value in `num`. */
+let num = 0;
+function digits(s: string, p: number, end: number, maxDigits: number): number {
+  let v = 0;
+  const p0 = p;
+  while (p < end) {
+    const c = s.charCodeAt(p);
+    if (c < 48 || c > 57) break;
+    v = v * 10 + (c - 48);
+    if (++p - p0 > maxDigits) return -1;
+  }
+  if (p === p0) return -1;
+  num = v;
+  return p;
+}
+
+function blank(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/** Whether `c` ends an unquoted token (blank or quote) or may not be in one (backslash). */
+function stops(c: number): boolean {
+  return c === 32 || c === 9 || c === 34 || c === 92;
+}
+
+/** Reads a slot value of `kind` at `s[p…)`; returns where it ends, or -1 when it is not one. */
+function readSlot(kind: number, s: string, p: number, end: number): number {
+  switch (kind) {
+    case Slot.Addr4: {
+      // parseIPv4: four dot-separated runs of 1–3 digits, each ≤ 255; parseAddress: `/N`, N ≤ 32.
+      for (let o = 0; o < 4; o++) {
+        p = digits(s, p, end, 3);
+        if (p < 0 || num > 255) return -1;
+        if (o < 3) {
+          if (s.charCodeAt(p) !== 46) return -1;
+          p++;
+        }
+      }
+      if (p < end && s.charCodeAt(p) === 47) {
+        p = digits(s, p + 1, end, 2);
+        if (p < 0 || num > 32) return -1;
+      }
+      return p === end || blank(s.charCodeAt(p)) ? p : -1;
+    }
+    case Slot.Port: {
+      // canonPortRange via portNumber: digits, ≤ 65535 (xtables_parse_port).
+      p = digits(s, p, end, 5);
+      if (p < 0 || num > 65535) return -1;
+      return p === end || blank(s.charCodeAt(p)) ? p : -1;
+    }
+    case Slot.Probability: {
+      // `0.DDDDDDDDDDD` or `1.00000000000`, nothing else (canonProbability keeps these as they are).
+      if (p + 13 > end || s.charCodeAt(p + 1) !== 46) return -1;
+      const c0 = s.charCodeAt(p);
+      if (c0 !== 48 && c0 !== 49) return -1;
+      for (let q = p + 2; q < p + 13; q++) {
+        const c = s.charCodeAt(q);
+        if (c0 === 49 ? c !== 48 : c < 48 || c > 57) return -1;
+      }
+      p += 13;
+      return p === end || s.charCodeAt(p) === 32 || s.charCodeAt(p) === 9 ? p : -1;
+    }
+    case Slot.Quoted: {
+      // tokenizeRule: `"` opens, `\` escapes (not taken here), the next `"` closes.
+      if (p >= end || s.charCodeAt(p) !== 34) return -1;
+      for (let q = p + 1; q < end; q++) {
+        const c = s.charCodeAt(q);
+        if (c === 34) return q + 1;
+        if (c === 92) return -1;
+      }
+      return -1;
+    }
+    case Slot.Word:
+    case Slot.Chain: {
+      const c0 = s.charCodeAt(p);
+      if (p >= end || c0 === 45 /* - */ || c0 === 33 /* ! */) return -1;
+      let q = p;
+      let h = 0;
+      let upper = true; // only [A-Z0-9_]: could be a target extension's name
+      while (q < end) {
+        const c = s.charCodeAt(q);
+        if (stops(c)) {
+          if (c !== 32 && c !== 9) return -1;
+          break;
+        }
+        h = (Math.imul(h, 31) + c) | 0;
+        if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95)) upper = false;
+        q++;
+      }
+      if (kind === Slot.Chain && upper && targetCheck !== undefined && targetCheck(s.slice(p, q))) return -1;
+      // A chain slot is the last slot of its shape (a jump to a chain has no options), so this is its hash.
+      shapeHit.chainHash = h;
+      return q;
+    }
+  }
+  return -1;
+}
+
+/** Whether a name is a target extension (set by iptablesRule.ts: isTargetExtension, for `-j`). */
+let targetCheck: ((name: string) => boolean) | undefined;
+export function setTargetCheck(f: (name: string) => boolean): void {
+  targetCheck = f;
+}
+
+const ADDR_OPTS = new Set(['-s', '--source', '--src', '-d', '--destination', '--dst']);
+const IFACE_OPTS = new Set(['-i', '--in-interface', '-o', '--out-interface']);
+const PORT_OPTS = new Set(['--sport', '--dport', '--source-port', '--destination-port']);
+const PORT_MATCHES = new Set(['tcp', 'udp', 'sctp']);
+
+/**
+ * Learns the shape of a rule the full reader read without any problem: `line` tokenized into
+ * `tok`, `first` the first token after `-A CHAIN`, `target`: the target token's index when it
+ * is a user chain (else -1). Returns undefined for rules not worth a shape. Only the option
+ * values named in the file's header become slots, and only when their own text passes their
+ * check (a shape always matches the rule it was learnt from).
+ */
+export function learnShape(line: string, tok: RuleTokens, first: number, lineEnd: number, v6: boolean, chainTarget: number, gotoTarget: boolean): Shape | undefined {
+  const n = tok.n;
+  if (n <= first || n - first > 4 * MAX_SLOTS) return undefined;
+  const texts = tok.texts;
+  const slotTok: number[] = [];
+  const slotKind: number[] = [];
+  let cur = ''; // the match or target whose options follow
+  for (let k = first; k < n; k++) {
+    if (tok.quoted[k]) continue;
+    const t = texts[k];
+    if (t === '-c') return undefined; // counters inside the rule (`iptables -S -v`): not shaped
+    let kind = 0;
+    const v = k + 1;
+    if (v >= n) break;
+    if (t === '-m' || t === '-j' || t === '-g') {
+      cur = texts[v];
+      if (v === chainTarget) kind = Slot.Chain;
+    } else if (ADDR_OPTS.has(t)) {
+      if (!v6) kind = Slot.Addr4;
+    } else if (IFACE_OPTS.has(t)) kind = Slot.Word;
+    else if (t === '--comment' && cur === 'comment') kind = Slot.Quoted;
+    else if (PORT_OPTS.has(t) && PORT_MATCHES.has(cur)) kind = Slot.Port;
+    else if (t === '--probability' && cur === 'statistic') kind = Slot.Probability;
+    else if ((t === '--to-destination' && cur === 'DNAT') || (t === '--to-source' && cur === 'SNAT')) kind = Slot.Word;
+    if (kind === 0) continue;
+    // The value must be quoted as the kind says, and pass the kind's own check.
+    if ((kind === Slot.Quoted) !== tok.quoted[v]) continue;
+    if (kind === Slot.Quoted && tok.ends[v] - tok.starts[v] !== texts[v].length + 2) continue; // escapes inside
+    if (readSlot(kind, line, tok.starts[v], tok.ends[v]) !== tok.ends[v]) continue;
+    if (slotTok.length === MAX_SLOTS) return undefined;
+    slotTok.push(v);
+    slotKind.push(kind);
+    k = v;
+  }
+  const lits: Uint16Array[] = [];
+  let p = tok.ends[first - 1];
+  for (const v of slotTok) {
+    lits.push(codes(line, p, tok.starts[v]));
+    p = tok.ends[v];
+  }
+  lits.push(codes(line, p, lineEnd));
+  for (const l of lits) if (l.length > MAX_PIECE) return undefined;
+  const sh: Shape = {
+    lits,
+    kinds: Uint8Array.from(slotKind),
+    v6,
+    chainTarget: chainTarget >= 0,
+    chainSlot: chainTarget >= 0 ? slotTok.indexOf(chainTarget) : -1,
+    litTargetPiece: -1,
+    litTargetOffset: 0,
+    litTargetLength: 0,
+    chain: undefined,
+    chainIndex: undefined,
+  };
+  if (chainTarget >= 0 && sh.chainSlot < 0) {
+    // The chain's name is in a literal piece: the one that starts before it.
+    let piece = 0;
+    let at = tok.ends[first - 1];
+    for (let i = 0; i < slotTok.length && tok.starts[slotTok[i]] <= tok.starts[chainTarget]; i++) {
+      piece = i + 1;
+      at = tok.ends[slotTok[i]];
+    }
+    sh.litTargetPiece = piece;
+    sh.litTargetOffset = tok.starts[chainTarget] - at;
+    sh.litTargetLength = tok.ends[chainTarget] - tok.starts[chainTarget];
+  }
+  // A goto's chain is never a target extension; a jump's slot is checked when matched.
+  if (gotoTarget && sh.chainSlot >= 0) sh.kinds[sh.chainSlot] = Slot.Word;
+  return sh;
+}
+
+function codes(s: string, a: number, b: number): Uint16Array {
+  const out = new Uint16Array(b - a);
+  for (let i = a; i < b; i++) out[i - a] = s.charCodeAt(i);
+  return out;
+}
