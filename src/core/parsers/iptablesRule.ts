@@ -1473,6 +1473,27 @@ export class ChainIndex {
     }
   }
 
+  /**
+   * The chain named `s[a, b)` (hash `h`), or, when there is none, where {@link putAt} would put
+   * it as `-1 - slot` (one probe for a declaration: look up, then add). Makes room first.
+   */
+  probe(h: number, s: string, a: number, b: number): Chain | number {
+    if (2 * (this.size + 1) > this.slots.length) this.grow();
+    const mask = this.slots.length - 1;
+    const meta = this.meta;
+    for (let i = mixHash(h) & mask; ; i = (i + 1) & mask) {
+      const c = this.slots[i];
+      if (c === undefined) return -1 - i;
+      const j = 4 * i;
+      if (meta[j] === h && meta[j + 2] === b - a && sameRange(meta[j + 3] === 1 ? (this.text as string) : (this.keys[i] as string), meta[j + 1], s, a, b)) return c;
+    }
+  }
+
+  /** Adds a chain at the slot {@link probe} gave (`-1 - slot`), nothing added since; see {@link add}. */
+  putAt(at: number, h: number, chain: Chain, key: string = chain.name, pos = 0): void {
+    this.set(-1 - at, h, chain, key, pos);
+  }
+
   /** The chain named `name`. */
   get(name: string): Chain | undefined {
     return this.find(hashText(name, 0, name.length), name, 0, name.length);
@@ -1483,22 +1504,29 @@ export class ChainIndex {
    * `key[pos, pos + name.length)` (by default the name itself).
    */
   add(h: number, chain: Chain, key: string = chain.name, pos = 0): void {
-    if (2 * (this.size + 1) > this.slots.length) {
-      const { slots, meta, keys } = this;
-      const n = slots.length * 2;
-      this.slots = new Array<Chain | undefined>(n).fill(undefined);
-      this.meta = new Int32Array(4 * n);
-      this.keys = new Array<string | undefined>(n).fill(undefined);
-      this.size = 0;
-      for (let i = 0; i < slots.length; i++) {
-        const c = slots[i];
-        if (c !== undefined) this.add(meta[4 * i], c, meta[4 * i + 3] === 1 ? (this.text as string) : (keys[i] as string), meta[4 * i + 1]);
-      }
-    }
-    if (this.text === undefined && key !== chain.name) this.text = key;
+    if (2 * (this.size + 1) > this.slots.length) this.grow();
     const mask = this.slots.length - 1;
     let i = mixHash(h) & mask;
     while (this.slots[i] !== undefined) i = (i + 1) & mask;
+    this.set(i, h, chain, key, pos);
+  }
+
+  /** Four times the room (a kube-proxy table has 100 000 chains: fewer rounds of moving them). */
+  private grow(): void {
+    const { slots, meta, keys } = this;
+    const n = slots.length * 4;
+    this.slots = new Array<Chain | undefined>(n).fill(undefined);
+    this.meta = new Int32Array(4 * n);
+    this.keys = new Array<string | undefined>(n).fill(undefined);
+    this.size = 0;
+    for (let i = 0; i < slots.length; i++) {
+      const c = slots[i];
+      if (c !== undefined) this.add(meta[4 * i], c, meta[4 * i + 3] === 1 ? (this.text as string) : (keys[i] as string), meta[4 * i + 1]);
+    }
+  }
+
+  private set(i: number, h: number, chain: Chain, key: string, pos: number): void {
+    if (this.text === undefined && key !== chain.name) this.text = key;
     const j = 4 * i;
     const inText = key === this.text;
     this.slots[i] = chain;

@@ -15,7 +15,7 @@
  */
 import { ProblemSink, type Source } from '../problem';
 import type { Model } from '../model/model';
-import type { Counters, Rule, RuleSpec, Ruleset, TableName } from '../model/netfilter';
+import type { Chain, Counters, Rule, RuleSpec, Ruleset, TableName } from '../model/netfilter';
 
 
 /**
@@ -36,86 +36,125 @@ export function setSpecReader(r: SpecReader): void {
  * Rules spelled the same in one capture share one spec (the simulator's caches key on spec
  * identity): a later one names the first as `same` and takes its spec.
  */
+/** What the lazy rules of one dump share: its text, file and the parse's shared parts. */
+export interface LazyDump {
+  readonly input: string;
+  readonly file: string;
+  /** iptablesRule.ts SpecCache (opaque here); shared parts make later reads cheaper. */
+  readonly cache: unknown;
+}
+
+/** The longest line and `-A CHAIN` prefix a {@link LazyRule} holds (its packed field's bits). */
+export const LAZY_MAX_LENGTH = 0xffff;
+export const LAZY_MAX_FROM = 0x1fff;
+
 export class LazyRule implements Rule {
   id = '';
-  /** The spec once read (or set). */
-  private s: RuleSpec | undefined = undefined;
-  /** `text` and `source`, once asked for (made from the fields below). */
-  private t: string | undefined = undefined;
-  private src: Source | undefined = undefined;
-  /** The parse's shared rule parts (iptablesRule.ts SpecCache) until the spec is read. */
-  private cache: unknown;
+  /** The spec once read (or set), or the earlier rule spelled the same whose spec this one takes. */
+  private s: RuleSpec | LazyRule | undefined;
+  /**
+   * `spec`, `text` and `source` when set from outside (they are read or made from the fields
+   * below otherwise). A spec set here is this rule's own: rules that share this one's spec
+   * (`same`) keep the one read from the text (the reader sets a rule's own spec when its jump
+   * target is not declared in its dump, which says nothing of the others' dumps).
+   */
+  private m: { spec?: RuleSpec; text?: string; source?: Source } | undefined = undefined;
+  /** The line's length, bits 0–15; where the part after `-A CHAIN` starts in it, bits 16–28; IPv6, bit 29. */
+  private readonly pk: number;
 
   /**
-   * @param input the dump's text; the rule's line (from `-A` on, `[counters]` excluded) is
-   *   `input[start, end)`, and the part after `-A CHAIN` starts at `from`
+   * A rule of 9 fields (a kube-proxy dump has 300 000; each field is memory the collector moves).
+   * @param of the chain it is in
+   * @param dump the dump's text, file and shared parts
+   * @param start the rule's line is `dump.input[start, end)` (from `-A` on, `[counters]` excluded),
+   *   at most {@link LAZY_MAX_LENGTH} long
+   * @param from where the part after `-A CHAIN` starts (at most {@link LAZY_MAX_FROM} after `start`)
    * @param v6 whether the ruleset was IPv6 when the line was read (a few forms depend on it)
    * @param same an earlier rule spelled the same, whose spec this one shares
    */
   constructor(
-    public table: TableName,
-    public chain: string,
+    private readonly of: Chain,
     public index: number,
     public counters: Counters | undefined,
-    private readonly input: string,
+    readonly dump: LazyDump,
     private readonly start: number,
-    private readonly end: number,
-    private readonly from: number,
-    private readonly v6: boolean,
-    private readonly file: string,
+    end: number,
+    from: number,
+    v6: boolean,
     private readonly line: number,
-    cache: unknown,
-    readonly same: LazyRule | undefined,
+    same: LazyRule | undefined,
   ) {
-    this.cache = same === undefined ? cache : undefined;
+    this.s = same;
+    this.pk = (end - start) | ((from - start) << 16) | (v6 ? 1 << 29 : 0);
+  }
+
+  get table(): TableName {
+    return this.of.table;
+  }
+
+  get chain(): string {
+    return this.of.name;
   }
 
   get spec(): RuleSpec {
-    return this.s ?? this.read(new ProblemSink(this.file));
+    const s = this.s;
+    if (s !== undefined && !(s instanceof LazyRule)) return this.m?.spec ?? s;
+    return this.m?.spec ?? this.read(new ProblemSink(this.dump.file));
   }
 
   set spec(spec: RuleSpec) {
-    this.s = spec;
-    this.cache = undefined;
+    (this.m ??= {}).spec = spec;
   }
 
   get text(): string {
-    return this.t ?? (this.t = this.input.slice(this.start, this.end));
+    return this.m?.text ?? this.dump.input.slice(this.start, this.start + (this.pk & 0xffff));
   }
 
   set text(text: string) {
-    this.t = text;
+    (this.m ??= {}).text = text;
   }
 
   get source(): Source {
-    return this.src ?? (this.src = { file: this.file, line: this.line });
+    return this.m?.source ?? { file: this.dump.file, line: this.line };
   }
 
   set source(source: Source) {
-    this.src = source;
+    (this.m ??= {}).source = source;
   }
 
-  /** Whether the spec has been read. */
+  /** Whether the spec has been read (or set). */
   get isRead(): boolean {
-    return this.s !== undefined;
+    return this.m?.spec !== undefined || (this.s !== undefined && !(this.s instanceof LazyRule));
   }
 
-  /** The same rule as read from a copy of the dump in `file` (the same spec, read once). */
-  copyAs(file: string): LazyRule {
-    return new LazyRule(this.table, this.chain, this.index, this.counters, this.input, this.start, this.end, this.from, this.v6, file, this.line, undefined, this.same ?? this);
+  /** The earlier rule spelled the same whose spec this one takes (until read), or this rule. */
+  get first(): LazyRule {
+    return this.s instanceof LazyRule ? this.s : this;
+  }
+
+  /** The same rule as read from a copy of the dump in `dump`, in chain `of` (sharing this one's spec). */
+  copyIn(of: Chain, dump: LazyDump): LazyRule {
+    const s = this.s;
+    const pk = this.pk;
+    const r = new LazyRule(of, this.index, this.counters, dump, this.start, this.start + (pk & 0xffff), this.start + ((pk >> 16) & 0x1fff), (pk & (1 << 29)) !== 0, this.line, s instanceof LazyRule ? s : this);
+    if (s !== undefined && !(s instanceof LazyRule)) r.s = s;
+    // The same text read again has the same problems: a spec set for one (undeclared target) too.
+    if (this.m?.spec !== undefined) r.m = { spec: this.m.spec };
+    return r;
   }
 
   /**
-   * Reads the spec, reporting to `sink`. The shape check at load guarantees there is nothing to
-   * report; tests call this with a sink of their own to hold it to that.
+   * Reads the spec from the text (a spec set on this rule aside), reporting to `sink`. The
+   * shape check at load guarantees there is nothing to report; tests call this with a sink of
+   * their own to hold it to that.
    */
   read(sink: ProblemSink): RuleSpec {
-    if (this.same !== undefined) return (this.s = this.same.s ?? this.same.read(sink));
+    const s = this.s;
+    if (s instanceof LazyRule) return (this.s = s.read(sink));
+    if (s !== undefined) return s;
     if (!reader) throw new Error('meshtrace: no iptables rule reader installed (import parsers/iptablesRule)');
-    const spec = reader(this.text, this.from - this.start, this.v6, this.cache, sink);
-    this.s = spec;
-    this.cache = undefined;
-    return spec;
+    const pk = this.pk;
+    return (this.s = reader(this.text, (pk >> 16) & 0x1fff, (pk & (1 << 29)) !== 0, this.dump.cache, sink));
   }
 
   /** The same JSON as the plain rule an eager read makes (keys in the same order). */

@@ -28,7 +28,7 @@ import {
   tokenizeRule,
   type RuleEnv,
 } from './iptablesRule';
-import { LazyRule } from './lazyRule';
+import { LAZY_MAX_FROM, LAZY_MAX_LENGTH, LazyRule, type LazyDump } from './lazyRule';
 import { learnShape } from './ruleShape';
 
 /**
@@ -104,20 +104,26 @@ export function parseIptablesSave(text: string, opts: ParseOptions = {}): ParseR
  */
 function copyReading(r: ParseResult<Ruleset>, file: string): ParseResult<Ruleset> {
   const rs = r.value;
+  const dumps = new Map<LazyDump, LazyDump>();
+  const dumpIn = (d: LazyDump): LazyDump => {
+    let c = dumps.get(d);
+    if (c === undefined) dumps.set(d, (c = { input: d.input, file, cache: d.cache }));
+    return c;
+  };
   const tables: Table[] = rs.tables.map((t) => ({
     ...t,
     source: { file, line: t.source.line },
-    chains: t.chains.map((c) => ({
-      ...c,
-      source: { file, line: c.source.line },
-      rules: c.rules.map((x): Rule =>
+    chains: t.chains.map((c) => {
+      const chain: Chain = { ...c, source: { file, line: c.source.line } };
+      chain.rules = c.rules.map((x): Rule =>
         x instanceof LazyRule
-          ? x.copyAs(file)
+          ? x.copyIn(chain, dumpIn(x.dump))
           : x.counters === undefined
           ? { id: '', table: x.table, chain: x.chain, index: x.index, spec: x.spec, text: x.text, source: { file, line: x.source.line } }
           : { id: '', table: x.table, chain: x.chain, index: x.index, spec: x.spec, text: x.text, source: { file, line: x.source.line }, counters: x.counters },
-      ),
-    })),
+      );
+      return chain;
+    }),
   }));
   return { value: { ...rs, tables }, problems: r.problems.map((p) => ({ ...p, file })) };
 }
@@ -141,6 +147,7 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
   const tok = new RuleTokens();
   const cache = sharedCache(opts);
   const mode = opts.lazy === false ? FastMode.Eager : FastMode.Lazy;
+  const lazyDump: LazyDump = { input: text, file, cache };
   const env: RuleEnv = { sink, line: 0, family: hintV6 ? 'ipv6' : 'ipv4', sawIPv6: false, cache, text, lineStart: 0 };
 
   let table: Table | undefined; // the table rules go to (undefined after COMMIT)
@@ -148,18 +155,36 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
   let chains = new ChainIndex();
   let lastChain: Chain | undefined; // the chain of the previous rule (rules come chain by chain)
   let nextChain = 0; // where in table.chains the next chain's rules are expected
+  let declHashes: number[] = []; // hashText of each name in table.chains
+  // The chain of the previous rule met by the fast path, where its name is spelled, and its hash.
+  let prevChain: Chain | undefined;
+  let prevHash = 0;
+  let prevStart = 0;
+  let prevEnd = 0;
   // Rules that jump to a chain not declared (yet), checked when the table ends (parallel arrays).
   let jumpRules: Rule[] = [];
   let jumpCols: number[] = [];
 
-  /** Appends a rule; a chain's rules array is trimmed to size when the next chain starts. */
+  // The rules of the chain being read wait in `pend` and go to the chain in one exact-size array
+  // when the next chain starts (arrays grown by push keep spare room; a kube-proxy dump has
+  // 100 000 chains of two rules).
+  const pend: Rule[] = [];
+  let npend = 0;
+  const flush = (): void => {
+    if (lastChain === undefined || npend === 0) return;
+    const add = pend.slice(0, npend);
+    lastChain.rules = lastChain.rules.length === 0 ? add : lastChain.rules.concat(add);
+    npend = 0;
+  };
+  /** The index the next rule of `chain` gets. */
+  const nextIndex = (chain: Chain): number => chain.rules.length + (chain === lastChain ? npend : 0);
+  /** Appends a rule to its chain (see `pend`). */
   const append = (chain: Chain, rule: Rule): void => {
     if (chain !== lastChain) {
-      // Arrays grown by push keep spare room (17 slots after the first rule).
-      if (lastChain !== undefined && lastChain.rules.length <= 16) lastChain.rules = lastChain.rules.slice();
+      flush();
       lastChain = chain;
     }
-    chain.rules.push(rule);
+    pend[npend++] = rule;
   };
 
   /** Notes a rule's jump to a user chain: `target` when declared already, else checked when the table ends. */
@@ -204,12 +229,99 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
       const name = clip(t.name);
       sink.error('undeclared-target', jumpRules[j].source.line, `\`${t.goto ? '-g' : '-j'} ${name}\`: no chain ${name} is declared in table ${open.name} (no \`:${name} - [0:0]\` line) and it is not a target meshtrace knows`, jumpCols[2 * j] + 1, jumpCols[2 * j + 1] + 1);
     }
-    if (lastChain !== undefined && lastChain.rules.length <= 16) lastChain.rules = lastChain.rules.slice();
+    flush();
     jumpRules = [];
     jumpCols = [];
     open = undefined;
     table = undefined;
     lastChain = undefined;
+    prevChain = undefined;
+  };
+
+  /**
+   * The fast path for a rule line `text[ls, end)` (first non-blank at `p`, `c0`): `[PKTS:BYTES]
+   * -A CHAIN …` of a declared chain whose rule is shaped, spelled before, or made of shared or
+   * plain parts. Returns false to have the line read by the full reader. A function of its own
+   * so the optimised code of the hot path outlives the deoptimisations of the rest of the loop.
+   */
+  const fastLine = (table: Table, ls: number, p: number, end: number, c0: number, lineNo: number): boolean => {
+    // Fast path: `[PKTS:BYTES] -A CHAIN …` of a declared chain whose parts are shared or plain.
+    let at = p;
+    let counters: Counters | undefined;
+    if (c0 === 91) {
+      const bc = readBracketCounters(text, p, end);
+      if (bc !== undefined && bc.counters !== undefined) {
+        counters = bc.counters;
+        at = bc.next;
+        while (at < end && (text.charCodeAt(at) === 32 || text.charCodeAt(at) === 9)) at++;
+      } else at = end;
+    }
+    if (at + 3 < end && text.charCodeAt(at) === 45 && text.charCodeAt(at + 1) === 65 && (text.charCodeAt(at + 2) === 32 || text.charCodeAt(at + 2) === 9)) {
+      let cs = at + 3;
+      while (cs < end && (text.charCodeAt(cs) === 32 || text.charCodeAt(cs) === 9)) cs++;
+      let ce = cs;
+      let c = 0;
+      let h = 0;
+      while (ce < end && (c = text.charCodeAt(ce)) !== 32 && c !== 9 && c !== 34) {
+        h = (Math.imul(h, 31) + c) | 0;
+        ce++;
+      }
+      // Most rules are in the chain of the rule before (its name is compared where it is spelled).
+      let chain = prevChain;
+      if (chain !== undefined && !(h === prevHash && ce - cs === prevEnd - prevStart && sameText(text, prevStart, cs, ce))) {
+        // iptables-save prints the rules chain by chain in the order it declared the chains:
+        // the next chain is most often the one declared next (then no hash lookup is needed).
+        chain = undefined;
+        const list = table.chains;
+        for (let j = nextChain; j < list.length && j < nextChain + 4; j++) {
+          if (declHashes[j] === h && spells(list[j].name, text, cs, ce)) {
+            chain = list[j];
+            nextChain = j + 1;
+            break;
+          }
+        }
+      }
+      if (chain === undefined && ce > cs && c !== 34) chain = chains.find(h, text, cs, ce);
+      prevChain = chain;
+      prevHash = h;
+      prevStart = cs;
+      prevEnd = ce;
+      if (ce > cs && c !== 34 && chain !== undefined) {
+        // A lazy rule packs the line's length and the chain's end in one field: longer lines are read now.
+        const fits = end - at <= LAZY_MAX_LENGTH && ce - at <= LAZY_MAX_FROM;
+        let spec = readRuleFast(text, ce, end, cache, chains, env, fits ? mode : FastMode.Eager);
+        if (!fits && spec instanceof LazyRule) spec = spec.spec;
+        if (spec === SHAPED || spec instanceof LazyRule) {
+          // Checked, nothing to report; the spec is read on first use (lazyRule.ts).
+          const same = spec === SHAPED ? undefined : (spec as LazyRule).first;
+          const rule = new LazyRule(chain, nextIndex(chain), counters, lazyDump, at, end, ce, env.family === 'ipv6', lineNo, same);
+          if (same === undefined && fastTarget.whole) {
+            // The next rule spelled the same shares this one's spec.
+            const fam = { family6: env.family === 'ipv6', saw6: env.sawIPv6 };
+            rememberRule(cache, fam, env, text, ce, fastTarget.lineEnd, undefined, fastTarget.chain, fastTarget.start, fastTarget.end, fastTarget.lineHash, rule);
+          }
+          append(chain, rule);
+          if (fastTarget.chain && fastTarget.found === undefined) {
+            jumpRules.push(rule);
+            jumpCols.push(fastTarget.start - ls, fastTarget.end - ls);
+          }
+          return true;
+        }
+        if (spec !== undefined) {
+          const rule: Rule =
+            counters === undefined
+              ? { id: '', table: table.name, chain: chain.name, index: nextIndex(chain), spec, text: text.slice(at, end), source: { file, line: lineNo } }
+              : { id: '', table: table.name, chain: chain.name, index: nextIndex(chain), spec, text: text.slice(at, end), source: { file, line: lineNo }, counters };
+          append(chain, rule);
+          if (fastTarget.chain && fastTarget.found === undefined) {
+            jumpRules.push(rule);
+            jumpCols.push(fastTarget.start - ls, fastTarget.end - ls);
+          }
+          return true;
+        }
+      }
+    }
+    return false;
   };
 
   // Lines are found with indexOf (no array of 47 MB worth of lines); like splitLines, a line
@@ -231,76 +343,7 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
     if (p >= end) continue;
     const c0 = text.charCodeAt(p);
 
-    if ((c0 === 45 /* - */ || c0 === 91) /* [ */ && table !== undefined && !skipping) {
-      // Fast path: `[PKTS:BYTES] -A CHAIN …` of a declared chain whose parts are shared or plain.
-      let at = p;
-      let counters: Counters | undefined;
-      if (c0 === 91) {
-        const bc = readBracketCounters(text, p, end);
-        if (bc !== undefined && bc.counters !== undefined) {
-          counters = bc.counters;
-          at = bc.next;
-          while (at < end && (text.charCodeAt(at) === 32 || text.charCodeAt(at) === 9)) at++;
-        } else at = end;
-      }
-      if (at + 3 < end && text.charCodeAt(at) === 45 && text.charCodeAt(at + 1) === 65 && (text.charCodeAt(at + 2) === 32 || text.charCodeAt(at + 2) === 9)) {
-        let cs = at + 3;
-        while (cs < end && (text.charCodeAt(cs) === 32 || text.charCodeAt(cs) === 9)) cs++;
-        let ce = cs;
-        let c = 0;
-        let h = 0;
-        while (ce < end && (c = text.charCodeAt(ce)) !== 32 && c !== 9 && c !== 34) {
-          h = (Math.imul(h, 31) + c) | 0;
-          ce++;
-        }
-        let chain = lastChain;
-        if (ce > cs && c !== 34 && (chain === undefined || !spells(chain.name, text, cs, ce))) {
-          // iptables-save prints the rules chain by chain in the order it declared the chains:
-          // the next chain is most often the one declared next (then no hash lookup is needed).
-          chain = undefined;
-          const list = table.chains;
-          for (let j = nextChain; j < list.length && j < nextChain + 4; j++) {
-            if (spells(list[j].name, text, cs, ce)) {
-              chain = list[j];
-              nextChain = j + 1;
-              break;
-            }
-          }
-          chain ??= chains.find(h, text, cs, ce);
-        }
-        if (ce > cs && c !== 34 && chain !== undefined) {
-          const spec = readRuleFast(text, ce, end, cache, chains, env, mode);
-          if (spec === SHAPED || spec instanceof LazyRule) {
-            // Checked, nothing to report; the spec is read on first use (lazyRule.ts).
-            const same = spec === SHAPED ? undefined : (spec as LazyRule);
-            const rule = new LazyRule(table.name, chain.name, chain.rules.length, counters, text, at, end, ce, env.family === 'ipv6', file, lineNo, cache, same?.same ?? same);
-            if (same === undefined && fastTarget.whole) {
-              // The next rule spelled the same shares this one's spec.
-              const fam = { family6: env.family === 'ipv6', saw6: env.sawIPv6 };
-              rememberRule(cache, fam, env, text, ce, fastTarget.lineEnd, undefined, fastTarget.chain, fastTarget.start, fastTarget.end, fastTarget.lineHash, rule);
-            }
-            append(chain, rule);
-            if (fastTarget.chain && fastTarget.found === undefined) {
-              jumpRules.push(rule);
-              jumpCols.push(fastTarget.start - ls, fastTarget.end - ls);
-            }
-            continue;
-          }
-          if (spec !== undefined) {
-            const rule: Rule =
-              counters === undefined
-                ? { id: '', table: table.name, chain: chain.name, index: chain.rules.length, spec, text: text.slice(at, end), source: { file, line: lineNo } }
-                : { id: '', table: table.name, chain: chain.name, index: chain.rules.length, spec, text: text.slice(at, end), source: { file, line: lineNo }, counters };
-            append(chain, rule);
-            if (fastTarget.chain && fastTarget.found === undefined) {
-              jumpRules.push(rule);
-              jumpCols.push(fastTarget.start - ls, fastTarget.end - ls);
-            }
-            continue;
-          }
-        }
-      }
-    }
+    if ((c0 === 45 /* - */ || c0 === 91) /* [ */ && table !== undefined && !skipping && fastLine(table, ls, p, end, c0, lineNo)) continue;
 
     const raw = text.slice(ls, end);
     p -= ls;
@@ -367,6 +410,8 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
       chains = new ChainIndex();
       lastChain = undefined;
       nextChain = 0;
+      declHashes = [];
+      prevChain = undefined;
       jumpRules = [];
       jumpCols = [];
       continue;
@@ -383,7 +428,9 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
         sink.lineProblem('error', 'no-table', lineNo, raw, 'chain declaration outside a table: no `*table` line before it (or it comes after COMMIT); skipped');
         continue;
       }
-      readChainDecl(text, ls, ls + p, end, lineNo, table, chains, sink, file);
+      const nc = table.chains.length;
+      const dh = readChainDecl(text, ls, ls + p, end, lineNo, table, chains, sink, file);
+      if (table.chains.length > nc) declHashes.push(dh);
       continue;
     }
 
@@ -438,6 +485,7 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
           chain = { name: chainName, table: table.name, builtin: true, rules: [], source: { file, line: lineNo } };
           chains.add(hashText(chainName, 0, chainName.length), chain);
           table.chains.push(chain);
+          declHashes.push(hashText(chainName, 0, chainName.length));
           sink.info('implicit-chain', lineNo, `built-in chain ${chainName} has no \`:${chainName} POLICY [0:0]\` line; its policy is not known`, tok.starts[1] + 1, tok.ends[1] + 1);
         } else {
           sink.error('undeclared-chain', lineNo, `chain ${clip(chainName)} is not declared in table ${table.name} (no \`:${clip(chainName)} - [0:0]\` line before it); rule skipped`, tok.starts[1] + 1, tok.ends[1] + 1);
@@ -464,8 +512,8 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
       const cnt = counters ?? built.counters;
       const rule: Rule =
         cnt === undefined
-          ? { id: '', table: table.name, chain: chain.name, index: chain.rules.length, spec: built.spec, text: raw.slice(tok.starts[0]), source: { file, line: lineNo } }
-          : { id: '', table: table.name, chain: chain.name, index: chain.rules.length, spec: built.spec, text: raw.slice(tok.starts[0]), source: { file, line: lineNo }, counters: cnt };
+          ? { id: '', table: table.name, chain: chain.name, index: nextIndex(chain), spec: built.spec, text: raw.slice(tok.starts[0]), source: { file, line: lineNo } }
+          : { id: '', table: table.name, chain: chain.name, index: nextIndex(chain), spec: built.spec, text: raw.slice(tok.starts[0]), source: { file, line: lineNo }, counters: cnt };
       append(chain, rule);
       if (built.chainTarget) jump(rule, chains.get(built.spec.target!.name), built.targetStart, built.targetEnd);
       continue;
@@ -474,12 +522,20 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
     badLine(lineNo, raw, `cannot read this line: expected \`*table\`, \`:CHAIN POLICY [packets:bytes]\`, \`-A CHAIN ...\`, COMMIT or a \`#\` comment, got \`${clip(raw.slice(p))}\``);
   }
   if (open) closeTable();
+  flush();
+  pend.length = 0;
   fastTarget.found = undefined; // module state must not hold on to this ruleset
   if (lineErrorsHidden > 0) {
     sink.error('unparseable-line', firstHiddenLine, `${lineErrorsHidden} more lines could not be read (not shown one by one)`);
   }
   if (headerV6 || env.sawIPv6 || hintV6) rs.family = 'ipv6';
   return { value: rs, problems: sink.problems };
+}
+
+/** Whether `s[a, a + (d - c))` and `s[c, d)` spell the same. */
+function sameText(s: string, a: number, c: number, d: number): boolean {
+  for (let i = c; i < d; i++) if (s.charCodeAt(a++) !== s.charCodeAt(i)) return false;
+  return true;
 }
 
 /** Whether `name` is spelled by `s[a, b)`. */
@@ -511,8 +567,11 @@ function expectedDecl(s: string, p: number, end: number): string {
   return `expected \`:CHAIN POLICY [packets:bytes]\`, got \`${clip(s.slice(p, end))}\``;
 }
 
-/** Reads `:CHAIN POLICY [PKTS:BYTES]` (the line `s[ls, end)`, `:` at `p`) into the table. */
-function readChainDecl(s: string, ls: number, p: number, end: number, lineNo: number, table: Table, chains: ChainIndex, sink: ProblemSink, file: string): void {
+/**
+ * Reads `:CHAIN POLICY [PKTS:BYTES]` (the line `s[ls, end)`, `:` at `p`) into the table; returns
+ * the {@link hashText} of the name.
+ */
+function readChainDecl(s: string, ls: number, p: number, end: number, lineNo: number, table: Table, chains: ChainIndex, sink: ProblemSink, file: string): number {
   let q = p + 1;
   let h = 0;
   let c = 0;
@@ -530,12 +589,12 @@ function readChainDecl(s: string, ls: number, p: number, end: number, lineNo: nu
   const col = 1 - ls; // add to a position in s to get its column
   if (nameEnd === nameStart || policyLen === 0) {
     sink.lineProblem('error', 'bad-chain', lineNo, s.slice(ls, end), `${expectedDecl(s, p, end)}; skipped`);
-    return;
+    return h;
   }
-  const had = chains.find(h, s, nameStart, nameEnd);
-  if (had !== undefined) {
+  const had = chains.probe(h, s, nameStart, nameEnd);
+  if (typeof had !== 'number') {
     sink.error('duplicate-chain', lineNo, `chain ${clip(had.name)} is declared twice in table ${table.name} (first at line ${had.source.line}); this declaration is ignored`, nameStart + col, nameEnd + col);
-    return;
+    return h;
   }
   const name = s.slice(nameStart, nameEnd);
   const userChain = policyLen === 1 && s.charCodeAt(q) === 45; /* - */
@@ -557,6 +616,7 @@ function readChainDecl(s: string, ls: number, p: number, end: number, lineNo: nu
       if (bc.next < end && s.slice(bc.next, end).trim().length > 0) sink.warn('trailing-text', lineNo, `unexpected text after the counters: ${expectedDecl(s, p, end)}`, bc.next + col, end + col);
     }
   }
-  chains.add(h, chain, s, nameStart);
+  chains.putAt(had, h, chain, s, nameStart);
   table.chains.push(chain);
+  return h;
 }
