@@ -17,7 +17,7 @@
  * the input, and `buildRuleSpec`, the full reader, reads the rest and feeds the cache.
  */
 import { ProblemSink } from '../problem';
-import { LazyRule, setSpecReader } from './lazyRule';
+import { setSpecReader } from './lazyRule';
 import { ShapeSet, setTargetCheck, shapeHit } from './ruleShape';
 import type {
   AddrMatch,
@@ -1572,6 +1572,12 @@ export class SpecCache {
   wholeMisses = 0;
   /** Rule shapes learnt (ruleShape.ts): rules of a known shape are checked at load and read later. */
   readonly shapes = new ShapeSet();
+  /**
+   * Specs of lazy rules read so far, by family and text after `-A CHAIN`: rules spelled the same
+   * (the nodes of a swarm) get one spec object, as the whole-rule sharing gives eager ones.
+   */
+  readonly lazy4 = new Map<string, RuleSpec>();
+  readonly lazy6 = new Map<string, RuleSpec>();
 }
 
 const WHOLE_ROUND = 4096;
@@ -1602,9 +1608,7 @@ function wholeActive(cache: SpecCache): boolean {
  * its top options did to the family, and where its target's name is, from the text's start.
  */
 export interface WholeRule {
-  /** The spec; undefined when it is read on first use (`pending`: the first rule spelled so). */
-  spec: RuleSpec | undefined;
-  pending: LazyRule | undefined;
+  spec: RuleSpec;
   family6: boolean;
   saw6: boolean;
   chainTarget: boolean;
@@ -1616,7 +1620,6 @@ export interface WholeRule {
  * Remembers the rule text `s[from, to)` (after `-A CHAIN`, without trailing blanks), read by the
  * fast path or the full reader without any problem, so that {@link readRuleFast} takes its spec
  * when the same text comes again (`hash`: its {@link hashText}, when the caller has it). `before` is the family before the rule was read; `env` holds the one after.
- * A rule whose spec waits (lazyRule.ts) gives `pending` and no spec: every rule spelled the same shares it.
  */
 export function rememberRule(
   cache: SpecCache,
@@ -1625,18 +1628,16 @@ export function rememberRule(
   s: string,
   from: number,
   to: number,
-  spec: RuleSpec | undefined,
+  spec: RuleSpec,
   chainTarget: boolean,
   targetStart: number,
   targetEnd: number,
   hash = hashText(s, from, to),
-  pending?: LazyRule,
 ): void {
   if (cache.wholePause > 0) return;
   const into = before.family6 ? cache.rule6 : cache.rule4;
   into.add(hash, s, from, to, {
-    spec: pending === undefined ? spec : undefined,
-    pending,
+    spec,
     family6: !before.family6 && env.family === 'ipv6',
     saw6: !before.saw6 && env.sawIPv6,
     chainTarget,
@@ -2181,11 +2182,7 @@ export const fastTarget: {
   found: Chain | undefined;
   start: number;
   end: number;
-  /** Whether whole rules were looked up for this rule, its text's hash and end (without trailing blanks). */
-  whole: boolean;
-  lineHash: number;
-  lineEnd: number;
-} = { chain: false, found: undefined, start: 0, end: 0, whole: false, lineHash: 0, lineEnd: 0 };
+} = { chain: false, found: undefined, start: 0, end: 0 };
 
 /** How {@link readRuleFast} reads a rule. */
 export const enum FastMode {
@@ -2357,56 +2354,11 @@ export function readRuleFast(
   chains: ChainIndex,
   env: RuleEnv,
   mode: FastMode = FastMode.Eager,
-): RuleSpec | LazyRule | undefined {
-  // The whole rule, met before: one hash, one lookup. The text is `s[from, lineEnd)`, without
-  // trailing blanks (where the token scan below ends too).
-  const useWhole = mode !== FastMode.Force && wholeActive(cache);
-  let lineHash = 0;
-  let lineEnd = from;
-  if (useWhole) {
-    for (let i = from, h = 0; i < to; i++) {
-      const c = s.charCodeAt(i);
-      h = (Math.imul(h, 31) + c) | 0;
-      if (c !== 32 && c !== 9) {
-        lineHash = h;
-        lineEnd = i + 1;
-      }
-    }
-  } else {
-    lineEnd = to;
-    while (lineEnd > from && (s.charCodeAt(lineEnd - 1) === 32 || s.charCodeAt(lineEnd - 1) === 9)) lineEnd--;
-  }
-  fastTarget.whole = useWhole;
-  fastTarget.lineHash = lineHash;
-  fastTarget.lineEnd = lineEnd;
-  const whole = useWhole ? (env.family === 'ipv6' ? cache.rule6 : cache.rule4).find(lineHash, s, from, lineEnd) : undefined;
-  if (whole !== undefined) {
-    cache.wholeHits++;
-    const w = whole.value;
-    if (w.family6) env.family = 'ipv6';
-    if (w.saw6) env.sawIPv6 = true;
-    fastTarget.chain = w.chainTarget;
-    if (w.chainTarget) {
-      const ts = from + w.targetStart;
-      const te = from + w.targetEnd;
-      fastTarget.start = ts;
-      fastTarget.end = te;
-      let found: Chain | undefined;
-      if (whole.chainIndex === chains) found = whole.chain;
-      else {
-        found = chains.find(hashText(s, ts, te), s, ts, te);
-        if (found !== undefined) {
-          if (w.spec !== undefined) (w.spec.target as XtTarget).name = found.name; // the same text
-          whole.chain = found;
-          whole.chainIndex = chains;
-        }
-      }
-      fastTarget.found = found;
-    }
-    return w.pending ?? w.spec;
-  }
+): RuleSpec | undefined {
   if (mode === FastMode.Lazy) {
     // A rule of a shape read before: checked here, read when first asked for (ruleShape.ts).
+    let lineEnd = to;
+    while (lineEnd > from && (s.charCodeAt(lineEnd - 1) === 32 || s.charCodeAt(lineEnd - 1) === 9)) lineEnd--;
     const sh = cache.shapes.match(s, from, lineEnd, env.family === 'ipv6');
     if (sh !== undefined) {
       fastTarget.chain = sh.chainTarget;
@@ -2429,9 +2381,53 @@ export function readRuleFast(
       }
       return SHAPED;
     }
-    // Not shaped yet: the full reader reads it and learns its shape.
-    return undefined;
   }
+  // The whole rule, met before: one hash, one lookup. The text is `s[from, lineEnd)`, without
+  // trailing blanks (where the token scan below ends too).
+  const useWhole = mode !== FastMode.Force && wholeActive(cache);
+  let lineHash = 0;
+  let lineEnd = from;
+  if (useWhole) {
+    for (let i = from, h = 0; i < to; i++) {
+      const c = s.charCodeAt(i);
+      h = (Math.imul(h, 31) + c) | 0;
+      if (c !== 32 && c !== 9) {
+        lineHash = h;
+        lineEnd = i + 1;
+      }
+    }
+  } else {
+    lineEnd = to;
+    while (lineEnd > from && (s.charCodeAt(lineEnd - 1) === 32 || s.charCodeAt(lineEnd - 1) === 9)) lineEnd--;
+  }
+  const whole = useWhole ? (env.family === 'ipv6' ? cache.rule6 : cache.rule4).find(lineHash, s, from, lineEnd) : undefined;
+  if (whole !== undefined) {
+    cache.wholeHits++;
+    const w = whole.value;
+    if (w.family6) env.family = 'ipv6';
+    if (w.saw6) env.sawIPv6 = true;
+    fastTarget.chain = w.chainTarget;
+    if (w.chainTarget) {
+      const ts = from + w.targetStart;
+      const te = from + w.targetEnd;
+      fastTarget.start = ts;
+      fastTarget.end = te;
+      let found: Chain | undefined;
+      if (whole.chainIndex === chains) found = whole.chain;
+      else {
+        found = chains.find(hashText(s, ts, te), s, ts, te);
+        if (found !== undefined) {
+          (w.spec.target as XtTarget).name = found.name; // the same text
+          whole.chain = found;
+          whole.chainIndex = chains;
+        }
+      }
+      fastTarget.found = found;
+    }
+    return w.spec;
+  }
+  // Not shaped yet: the full reader reads it and learns its shape.
+  if (mode === FastMode.Lazy) return undefined;
   const n = scanSpans(s, from, to);
   if (n < 0) return undefined;
   const family6Before = env.family === 'ipv6';
@@ -2651,14 +2647,24 @@ const pendingTok = new RuleTokens();
  */
 function readPending(text: string, from: number, v6: boolean, shared: unknown, sink: ProblemSink): RuleSpec {
   const cache = (shared as SpecCache | undefined) ?? new SpecCache();
+  // Spelled the same as one read before (trailing blanks aside): the same spec.
+  let to = text.length;
+  while (to > from && (text.charCodeAt(to - 1) === 32 || text.charCodeAt(to - 1) === 9)) to--;
+  const key = text.slice(from, to);
+  const read = v6 ? cache.lazy6 : cache.lazy4;
+  const had = read.get(key);
+  if (had !== undefined) return had;
   const env: RuleEnv = { sink, line: 0, family: v6 ? 'ipv6' : 'ipv4', sawIPv6: false, cache, text, lineStart: 0 };
-  const fast = readRuleFast(text, from, text.length, cache, NO_CHAINS, env, FastMode.Force);
+  let spec = readRuleFast(text, from, text.length, cache, NO_CHAINS, env, FastMode.Force);
   fastTarget.found = undefined;
-  if (fast !== undefined && !(fast instanceof LazyRule)) return fast;
-  tokenizeRule(text, 0, pendingTok);
-  const built = buildRuleSpec(text, pendingTok, 2, env);
-  pendingTok.n = 0;
-  return built ? built.spec : { matches: [] };
+  if (spec === undefined) {
+    tokenizeRule(text, 0, pendingTok);
+    spec = buildRuleSpec(text, pendingTok, 2, env)?.spec ?? { matches: [] };
+    pendingTok.n = 0;
+  }
+  // Only specs read without any problem are shared (a shaped rule has none).
+  if (sink.problems.length === 0) read.set(key, spec);
+  return spec;
 }
 
 setSpecReader(readPending);

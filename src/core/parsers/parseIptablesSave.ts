@@ -156,9 +156,9 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
   let lastChain: Chain | undefined; // the chain of the previous rule (rules come chain by chain)
   let nextChain = 0; // where in table.chains the next chain's rules are expected
   let declHashes: number[] = []; // hashText of each name in table.chains
-  // The chain of the previous rule met by the fast path, where its name is spelled, and its hash.
+  let declStarts: number[] = []; // where each is spelled in the text (its declaration), or -1
+  // The chain of the previous rule met by the fast path, and where its name is spelled.
   let prevChain: Chain | undefined;
-  let prevHash = 0;
   let prevStart = 0;
   let prevEnd = 0;
   // Rules that jump to a chain not declared (yet), checked when the table ends (parallel arrays).
@@ -261,45 +261,41 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
       while (cs < end && (text.charCodeAt(cs) === 32 || text.charCodeAt(cs) === 9)) cs++;
       let ce = cs;
       let c = 0;
-      let h = 0;
-      while (ce < end && (c = text.charCodeAt(ce)) !== 32 && c !== 9 && c !== 34) {
-        h = (Math.imul(h, 31) + c) | 0;
-        ce++;
-      }
-      // Most rules are in the chain of the rule before (its name is compared where it is spelled).
+      // Most rules are in the chain of the rule before: its name is compared where that rule spells it.
       let chain = prevChain;
-      if (chain !== undefined && !(h === prevHash && ce - cs === prevEnd - prevStart && sameText(text, prevStart, cs, ce))) {
+      if (chain !== undefined) {
+        const n = prevEnd - prevStart;
+        if (cs + n <= end && sameText(text, prevStart, cs, cs + n) && (cs + n === end || (c = text.charCodeAt(cs + n)) === 32 || c === 9)) ce = cs + n;
+        else chain = undefined;
+      }
+      if (chain === undefined) {
+        let h = 0;
+        while (ce < end && (c = text.charCodeAt(ce)) !== 32 && c !== 9 && c !== 34) {
+          h = (Math.imul(h, 31) + c) | 0;
+          ce++;
+        }
         // iptables-save prints the rules chain by chain in the order it declared the chains:
         // the next chain is most often the one declared next (then no hash lookup is needed).
-        chain = undefined;
         const list = table.chains;
         for (let j = nextChain; j < list.length && j < nextChain + 4; j++) {
-          if (declHashes[j] === h && spells(list[j].name, text, cs, ce)) {
+          if (declHashes[j] === h && (declStarts[j] >= 0 ? ce - cs === list[j].name.length && sameText(text, declStarts[j], cs, ce) : spells(list[j].name, text, cs, ce))) {
             chain = list[j];
             nextChain = j + 1;
             break;
           }
         }
+        if (chain === undefined && ce > cs && c !== 34) chain = chains.find(h, text, cs, ce);
+        prevChain = chain;
+        prevStart = cs;
+        prevEnd = ce;
       }
-      if (chain === undefined && ce > cs && c !== 34) chain = chains.find(h, text, cs, ce);
-      prevChain = chain;
-      prevHash = h;
-      prevStart = cs;
-      prevEnd = ce;
       if (ce > cs && c !== 34 && chain !== undefined) {
         // A lazy rule packs the line's length and the chain's end in one field: longer lines are read now.
         const fits = end - at <= LAZY_MAX_LENGTH && ce - at <= LAZY_MAX_FROM;
-        let spec = readRuleFast(text, ce, end, cache, chains, env, fits ? mode : FastMode.Eager);
-        if (!fits && spec instanceof LazyRule) spec = spec.spec;
-        if (spec === SHAPED || spec instanceof LazyRule) {
+        const spec = readRuleFast(text, ce, end, cache, chains, env, fits ? mode : FastMode.Eager);
+        if (spec === SHAPED) {
           // Checked, nothing to report; the spec is read on first use (lazyRule.ts).
-          const same = spec === SHAPED ? undefined : (spec as LazyRule).first;
-          const rule = new LazyRule(chain, nextIndex(chain), counters, lazyDump, at, end, ce, env.family === 'ipv6', lineNo, same);
-          if (same === undefined && fastTarget.whole) {
-            // The next rule spelled the same shares this one's spec.
-            const fam = { family6: env.family === 'ipv6', saw6: env.sawIPv6 };
-            rememberRule(cache, fam, env, text, ce, fastTarget.lineEnd, undefined, fastTarget.chain, fastTarget.start, fastTarget.end, fastTarget.lineHash, rule);
-          }
+          const rule = new LazyRule(chain, nextIndex(chain), counters, lazyDump, at, end, ce, env.family === 'ipv6', lineNo, undefined);
           append(chain, rule);
           if (fastTarget.chain && fastTarget.found === undefined) {
             jumpRules.push(rule);
@@ -411,6 +407,7 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
       lastChain = undefined;
       nextChain = 0;
       declHashes = [];
+      declStarts = [];
       prevChain = undefined;
       jumpRules = [];
       jumpCols = [];
@@ -430,7 +427,10 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
       }
       const nc = table.chains.length;
       const dh = readChainDecl(text, ls, ls + p, end, lineNo, table, chains, sink, file);
-      if (table.chains.length > nc) declHashes.push(dh);
+      if (table.chains.length > nc) {
+        declHashes.push(dh);
+        declStarts.push(ls + p + 1); // `:NAME`
+      }
       continue;
     }
 
@@ -486,6 +486,7 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
           chains.add(hashText(chainName, 0, chainName.length), chain);
           table.chains.push(chain);
           declHashes.push(hashText(chainName, 0, chainName.length));
+          declStarts.push(-1);
           sink.info('implicit-chain', lineNo, `built-in chain ${chainName} has no \`:${chainName} POLICY [0:0]\` line; its policy is not known`, tok.starts[1] + 1, tok.ends[1] + 1);
         } else {
           sink.error('undeclared-chain', lineNo, `chain ${clip(chainName)} is not declared in table ${table.name} (no \`:${clip(chainName)} - [0:0]\` line before it); rule skipped`, tok.starts[1] + 1, tok.ends[1] + 1);
