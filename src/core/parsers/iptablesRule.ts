@@ -17,7 +17,7 @@
  * the input, and `buildRuleSpec`, the full reader, reads the rest and feeds the cache.
  */
 import { ProblemSink } from '../problem';
-import { setSpecReader } from './lazyRule';
+import { LazyRule, setSpecReader } from './lazyRule';
 import { ShapeSet, setTargetCheck, shapeHit } from './ruleShape';
 import type {
   AddrMatch,
@@ -1564,20 +1564,23 @@ export class SpecCache {
    * distinct ones. So they are looked up in rounds of {@link WHOLE_ROUND} rules, and after two
    * rounds in a row where fewer than 1 in 16 was found, the next {@link WHOLE_PAUSE} rules are
    * not looked up or remembered at all (each is read part by part, which gives the same spec).
+   * Each pause in one dump is twice as long as the one before; a new dump starts afresh
+   * ({@link newDump}: the next node of a swarm repeats the first).
    */
   wholeTries = 0;
   wholeHits = 0;
   wholePause = 0;
+  wholeNextPause = WHOLE_PAUSE;
   /** Rounds in a row where fewer than 1 in 16 was found (the first dump of a capture is one). */
   wholeMisses = 0;
   /** Rule shapes learnt (ruleShape.ts): rules of a known shape are checked at load and read later. */
   readonly shapes = new ShapeSet();
-  /**
-   * Specs of lazy rules read so far, by family and text after `-A CHAIN`: rules spelled the same
-   * (the nodes of a swarm) get one spec object, as the whole-rule sharing gives eager ones.
-   */
-  readonly lazy4 = new Map<string, RuleSpec>();
-  readonly lazy6 = new Map<string, RuleSpec>();
+
+  /** A new dump starts: whole rules are looked up again at once. */
+  newDump(): void {
+    this.wholeTries = this.wholeHits = this.wholePause = this.wholeMisses = 0;
+    this.wholeNextPause = WHOLE_PAUSE;
+  }
 }
 
 const WHOLE_ROUND = 4096;
@@ -1594,7 +1597,8 @@ function wholeActive(cache: SpecCache): boolean {
     // time); two in a row is a dump whose rules do not repeat.
     if (cache.wholeHits * 16 >= WHOLE_ROUND) cache.wholeMisses = 0;
     else if (++cache.wholeMisses >= 2) {
-      cache.wholePause = WHOLE_PAUSE;
+      cache.wholePause = cache.wholeNextPause;
+      cache.wholeNextPause *= 2;
       cache.wholeMisses = 0;
     }
     cache.wholeTries = cache.wholeHits = 0;
@@ -1608,7 +1612,9 @@ function wholeActive(cache: SpecCache): boolean {
  * its top options did to the family, and where its target's name is, from the text's start.
  */
 export interface WholeRule {
-  spec: RuleSpec;
+  /** The spec; undefined when it is read on first use (`pending`: the first rule spelled so). */
+  spec: RuleSpec | undefined;
+  pending: LazyRule | undefined;
   family6: boolean;
   saw6: boolean;
   chainTarget: boolean;
@@ -1628,16 +1634,18 @@ export function rememberRule(
   s: string,
   from: number,
   to: number,
-  spec: RuleSpec,
+  spec: RuleSpec | undefined,
   chainTarget: boolean,
   targetStart: number,
   targetEnd: number,
   hash = hashText(s, from, to),
+  pending?: LazyRule,
 ): void {
   if (cache.wholePause > 0) return;
   const into = before.family6 ? cache.rule6 : cache.rule4;
   into.add(hash, s, from, to, {
-    spec,
+    spec: pending === undefined ? spec : undefined,
+    pending,
     family6: !before.family6 && env.family === 'ipv6',
     saw6: !before.saw6 && env.sawIPv6,
     chainTarget,
@@ -2182,7 +2190,11 @@ export const fastTarget: {
   found: Chain | undefined;
   start: number;
   end: number;
-} = { chain: false, found: undefined, start: 0, end: 0 };
+  /** For a shaped rule: whether whole rules are looked up (then it is remembered), its text's hash and end. */
+  whole: boolean;
+  lineHash: number;
+  lineEnd: number;
+} = { chain: false, found: undefined, start: 0, end: 0, whole: false, lineHash: 0, lineEnd: 0 };
 
 /** How {@link readRuleFast} reads a rule. */
 export const enum FastMode {
@@ -2354,7 +2366,7 @@ export function readRuleFast(
   chains: ChainIndex,
   env: RuleEnv,
   mode: FastMode = FastMode.Eager,
-): RuleSpec | undefined {
+): RuleSpec | LazyRule | undefined {
   if (mode === FastMode.Lazy) {
     // A rule of a shape read before: checked here, read when first asked for (ruleShape.ts).
     let lineEnd = to;
@@ -2378,6 +2390,20 @@ export function readRuleFast(
           }
         }
         fastTarget.found = found;
+      }
+      // Spelled like a rule met before (the nodes of a swarm): take its spec, or share its pending one.
+      const whole = wholeActive(cache);
+      fastTarget.whole = whole;
+      if (whole) {
+        const lineHash = hashText(s, from, lineEnd);
+        fastTarget.lineHash = lineHash;
+        fastTarget.lineEnd = lineEnd;
+        const w = (env.family === 'ipv6' ? cache.rule6 : cache.rule4).find(lineHash, s, from, lineEnd);
+        if (w !== undefined) {
+          cache.wholeHits++;
+          if (w.value.pending !== undefined) return w.value.pending.first;
+          if (w.value.spec !== undefined) return w.value.spec;
+        }
       }
       return SHAPED;
     }
@@ -2417,14 +2443,14 @@ export function readRuleFast(
       else {
         found = chains.find(hashText(s, ts, te), s, ts, te);
         if (found !== undefined) {
-          (w.spec.target as XtTarget).name = found.name; // the same text
+          if (w.spec !== undefined) (w.spec.target as XtTarget).name = found.name; // the same text
           whole.chain = found;
           whole.chainIndex = chains;
         }
       }
       fastTarget.found = found;
     }
-    return w.spec;
+    return w.pending ?? w.spec;
   }
   // Not shaped yet: the full reader reads it and learns its shape.
   if (mode === FastMode.Lazy) return undefined;
@@ -2647,23 +2673,14 @@ const pendingTok = new RuleTokens();
  */
 function readPending(text: string, from: number, v6: boolean, shared: unknown, sink: ProblemSink): RuleSpec {
   const cache = (shared as SpecCache | undefined) ?? new SpecCache();
-  // Spelled the same as one read before (trailing blanks aside): the same spec.
-  let to = text.length;
-  while (to > from && (text.charCodeAt(to - 1) === 32 || text.charCodeAt(to - 1) === 9)) to--;
-  const key = text.slice(from, to);
-  const read = v6 ? cache.lazy6 : cache.lazy4;
-  const had = read.get(key);
-  if (had !== undefined) return had;
   const env: RuleEnv = { sink, line: 0, family: v6 ? 'ipv6' : 'ipv4', sawIPv6: false, cache, text, lineStart: 0 };
-  let spec = readRuleFast(text, from, text.length, cache, NO_CHAINS, env, FastMode.Force);
+  let spec = readRuleFast(text, from, text.length, cache, NO_CHAINS, env, FastMode.Force) as RuleSpec | undefined; // no whole rules: never a LazyRule
   fastTarget.found = undefined;
   if (spec === undefined) {
     tokenizeRule(text, 0, pendingTok);
     spec = buildRuleSpec(text, pendingTok, 2, env)?.spec ?? { matches: [] };
     pendingTok.n = 0;
   }
-  // Only specs read without any problem are shared (a shaped rule has none).
-  if (sink.problems.length === 0) read.set(key, spec);
   return spec;
 }
 

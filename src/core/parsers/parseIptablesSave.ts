@@ -147,6 +147,7 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
   const tok = new RuleTokens();
   const cache = sharedCache(opts);
   const mode = opts.lazy === false ? FastMode.Eager : FastMode.Lazy;
+  cache.newDump();
   const lazyDump: LazyDump = { input: text, file, cache };
   const env: RuleEnv = { sink, line: 0, family: hintV6 ? 'ipv6' : 'ipv4', sawIPv6: false, cache, text, lineStart: 0 };
 
@@ -292,10 +293,17 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
       if (ce > cs && c !== 34 && chain !== undefined) {
         // A lazy rule packs the line's length and the chain's end in one field: longer lines are read now.
         const fits = end - at <= LAZY_MAX_LENGTH && ce - at <= LAZY_MAX_FROM;
-        const spec = readRuleFast(text, ce, end, cache, chains, env, fits ? mode : FastMode.Eager);
-        if (spec === SHAPED) {
-          // Checked, nothing to report; the spec is read on first use (lazyRule.ts).
-          const rule = new LazyRule(chain, nextIndex(chain), counters, lazyDump, at, end, ce, env.family === 'ipv6', lineNo, undefined);
+        let spec = readRuleFast(text, ce, end, cache, chains, env, fits ? mode : FastMode.Eager);
+        if ((mode !== FastMode.Lazy || !fits) && spec instanceof LazyRule) spec = spec.spec; // an eager read of a capture read lazily before
+        if (spec === SHAPED || spec instanceof LazyRule) {
+          // Checked, nothing to report; the spec is read on first use (lazyRule.ts), shared with
+          // a rule spelled the same met before (`same`).
+          const same = spec === SHAPED ? undefined : (spec as LazyRule);
+          const rule = new LazyRule(chain, nextIndex(chain), counters, lazyDump, at, end, ce, env.family === 'ipv6', lineNo, same);
+          if (same === undefined && fastTarget.whole) {
+            const fam = { family6: env.family === 'ipv6', saw6: env.sawIPv6 };
+            rememberRule(cache, fam, env, text, ce, fastTarget.lineEnd, undefined, fastTarget.chain, fastTarget.start, fastTarget.end, fastTarget.lineHash, rule);
+          }
           append(chain, rule);
           if (fastTarget.chain && fastTarget.found === undefined) {
             jumpRules.push(rule);
