@@ -1596,7 +1596,8 @@ function wholeActive(cache: SpecCache): boolean {
     // One poor round is what the first node of a swarm gives (its rules are met for the first
     // time); two in a row is a dump whose rules do not repeat.
     if (cache.wholeHits * 16 >= WHOLE_ROUND) cache.wholeMisses = 0;
-    else if (++cache.wholeMisses >= 2) {
+    else if (++cache.wholeMisses >= (cache.wholeNextPause > WHOLE_PAUSE ? 1 : 2)) {
+      // After a pause in this dump, one poor round is enough to pause again.
       cache.wholePause = cache.wholeNextPause;
       cache.wholeNextPause *= 2;
       cache.wholeMisses = 0;
@@ -2685,4 +2686,4 @@ function readPending(text: string, from: number, v6: boolean, shared: unknown, s
 }
 
 setSpecReader(readPending);
-setTargetCheck(isTargetExtension);
+setTargetCheck(isTargetExtension, Math.max(...[...TARGET_BY_NAME.keys(), ...OTHER_TARGETS].map((n) => n.length)));

@@ -231,7 +231,6 @@ function readSlot(kind: number, s: string, p: number, end: number): number {
       if (p >= end || c0 === 45 /* - */ || c0 === 33 /* ! */) return -1;
       let q = p;
       let h = 0;
-      let upper = true; // only [A-Z0-9_]: could be a target extension's name
       while (q < end) {
         const c = s.charCodeAt(q);
         if (stops(c)) {
@@ -239,10 +238,10 @@ function readSlot(kind: number, s: string, p: number, end: number): number {
           break;
         }
         h = (Math.imul(h, 31) + c) | 0;
-        if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95)) upper = false;
         q++;
       }
-      if (kind === Slot.Chain && upper && targetCheck !== undefined && targetCheck(s.slice(p, q))) return -1;
+      // No target extension's name is longer than targetMax: longer names need no lookup.
+      if (kind === Slot.Chain && q - p <= targetMax && targetCheck !== undefined && targetCheck(s.slice(p, q))) return -1;
       // A chain slot is the last slot of its shape (a jump to a chain has no options), so this is its hash.
       shapeHit.chainHash = h;
       return q;
@@ -253,8 +252,11 @@ function readSlot(kind: number, s: string, p: number, end: number): number {
 
 /** Whether a name is a target extension (set by iptablesRule.ts: isTargetExtension, for `-j`). */
 let targetCheck: ((name: string) => boolean) | undefined;
-export function setTargetCheck(f: (name: string) => boolean): void {
+/** The longest name `targetCheck` says yes to. */
+let targetMax = Infinity;
+export function setTargetCheck(f: (name: string) => boolean, longest: number): void {
   targetCheck = f;
+  targetMax = longest;
 }
 
 const ADDR_OPTS = new Set(['-s', '--source', '--src', '-d', '--destination', '--dst']);
