@@ -48,22 +48,32 @@ export interface LazyDump {
 export const LAZY_MAX_LENGTH = 0xffff;
 export const LAZY_MAX_FROM = 0x1fff;
 
+/** What is set on a lazy rule from outside, with its dump (see LazyRule's `m`). */
+interface RuleMemo {
+  dump: LazyDump;
+  counters?: Counters;
+  spec?: RuleSpec;
+  text?: string;
+  source?: Source;
+}
+
 export class LazyRule implements Rule {
   id = '';
   /** The spec once read (or set), or the earlier rule spelled the same whose spec this one takes. */
   private s: RuleSpec | LazyRule | undefined;
   /**
-   * `spec`, `text` and `source` when set from outside (they are read or made from the fields
-   * below otherwise). A spec set here is this rule's own: rules that share this one's spec
+   * The dump; or, once something is set on the rule (or it has counters), a memo holding the
+   * dump, the counters and whatever `spec`, `text` or `source` was set from outside (they are
+   * read or made from the fields otherwise). A spec set here is this rule's own: rules that share this one's spec
    * (`same`) keep the one read from the text (the reader sets a rule's own spec when its jump
    * target is not declared in its dump, which says nothing of the others' dumps).
    */
-  private m: { spec?: RuleSpec; text?: string; source?: Source } | undefined = undefined;
+  private m: LazyDump | RuleMemo;
   /** The line's length, bits 0–15; where the part after `-A CHAIN` starts in it, bits 16–28; IPv6, bit 29. */
   private readonly pk: number;
 
   /**
-   * A rule of 9 fields (a kube-proxy dump has 300 000; each field is memory the collector moves).
+   * A rule of 8 fields (a kube-proxy dump has 300 000; each field is 8 bytes the collector moves).
    * @param of the chain it is in
    * @param dump the dump's text, file and shared parts
    * @param start the rule's line is `dump.input[start, end)` (from `-A` on, `[counters]` excluded),
@@ -75,8 +85,8 @@ export class LazyRule implements Rule {
   constructor(
     private readonly of: Chain,
     public index: number,
-    public counters: Counters | undefined,
-    readonly dump: LazyDump,
+    counters: Counters | undefined,
+    dump: LazyDump,
     private readonly start: number,
     end: number,
     from: number,
@@ -85,7 +95,28 @@ export class LazyRule implements Rule {
     same: LazyRule | undefined,
   ) {
     this.s = same;
+    this.m = counters === undefined ? dump : { dump, counters };
     this.pk = (end - start) | ((from - start) << 16) | (v6 ? 1 << 29 : 0);
+  }
+
+  /** The dump this rule is in. */
+  get dump(): LazyDump {
+    const m = this.m;
+    return (m as LazyDump).input !== undefined ? (m as LazyDump) : (m as RuleMemo).dump;
+  }
+
+  /** What is set on this rule: `m` becomes a memo (it starts as the dump itself). */
+  private memo(): RuleMemo {
+    const m = this.m;
+    return (m as LazyDump).input !== undefined ? (this.m = { dump: m as LazyDump }) : (m as RuleMemo);
+  }
+
+  get counters(): Counters | undefined {
+    return (this.m as RuleMemo).counters;
+  }
+
+  set counters(counters: Counters | undefined) {
+    this.memo().counters = counters;
   }
 
   get table(): TableName {
@@ -98,33 +129,33 @@ export class LazyRule implements Rule {
 
   get spec(): RuleSpec {
     const s = this.s;
-    if (s !== undefined && !(s instanceof LazyRule)) return this.m?.spec ?? s;
-    return this.m?.spec ?? this.read(new ProblemSink(this.dump.file));
+    if (s !== undefined && !(s instanceof LazyRule)) return (this.m as RuleMemo).spec ?? s;
+    return (this.m as RuleMemo).spec ?? this.read(new ProblemSink(this.dump.file));
   }
 
   set spec(spec: RuleSpec) {
-    (this.m ??= {}).spec = spec;
+    this.memo().spec = spec;
   }
 
   get text(): string {
-    return this.m?.text ?? this.dump.input.slice(this.start, this.start + (this.pk & 0xffff));
+    return (this.m as RuleMemo).text ?? this.dump.input.slice(this.start, this.start + (this.pk & 0xffff));
   }
 
   set text(text: string) {
-    (this.m ??= {}).text = text;
+    this.memo().text = text;
   }
 
   get source(): Source {
-    return this.m?.source ?? { file: this.dump.file, line: this.line };
+    return (this.m as RuleMemo).source ?? { file: this.dump.file, line: this.line };
   }
 
   set source(source: Source) {
-    (this.m ??= {}).source = source;
+    this.memo().source = source;
   }
 
   /** Whether the spec has been read (or set). */
   get isRead(): boolean {
-    return this.m?.spec !== undefined || (this.s !== undefined && !(this.s instanceof LazyRule));
+    return (this.m as RuleMemo).spec !== undefined || (this.s !== undefined && !(this.s instanceof LazyRule));
   }
 
   /** The earlier rule spelled the same whose spec this one takes (until read), or this rule. */
@@ -139,7 +170,8 @@ export class LazyRule implements Rule {
     const r = new LazyRule(of, this.index, this.counters, dump, this.start, this.start + (pk & 0xffff), this.start + ((pk >> 16) & 0x1fff), (pk & (1 << 29)) !== 0, this.line, s instanceof LazyRule ? s : this);
     if (s !== undefined && !(s instanceof LazyRule)) r.s = s;
     // The same text read again has the same problems: a spec set for one (undeclared target) too.
-    if (this.m?.spec !== undefined) r.m = { spec: this.m.spec };
+    const own = (this.m as RuleMemo).spec;
+    if (own !== undefined) r.memo().spec = own;
     return r;
   }
 

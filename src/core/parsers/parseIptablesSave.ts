@@ -40,6 +40,9 @@ export function sharedCache(opts: ParseOptions): SpecCache {
   return (opts.shared.ruleParts ??= new SpecCache());
 }
 
+/** The rules of a chain that has none (shared, frozen: a chain's rules are replaced, never pushed to). */
+const NO_RULES: Rule[] = Object.freeze([]) as unknown as Rule[];
+
 /** How many unreadable lines are reported one by one before a summary. */
 const MAX_LINE_ERRORS = 20;
 
@@ -624,7 +627,8 @@ function readChainDecl(s: string, ls: number, p: number, end: number, lineNo: nu
   }
   const name = s.slice(nameStart, nameEnd);
   const userChain = policyLen === 1 && s.charCodeAt(q) === 45; /* - */
-  const chain: Chain = { name, table: table.name, builtin: !userChain, rules: [], source: { file, line: lineNo } };
+  // No rules yet: they come in one array when the chain's rules are read (`flush`).
+  const chain: Chain = { name, table: table.name, builtin: !userChain, rules: NO_RULES, source: { file, line: lineNo } };
   if (!userChain) {
     const policy = s.slice(q, q + policyLen);
     if (policy === 'ACCEPT' || policy === 'DROP') chain.policy = policy;
