@@ -357,7 +357,8 @@ describe('editor tier: meshtrace in a real VS Code (code-server 4.100.3 + Chromi
     await w.row(page, 'Topology', 'lab');
     const evil = w.pane(page, 'Topology').locator('.monaco-list-row[aria-level="2"]', { hasText: 'evil' }).first();
     // Collapsing `evil` only makes room in a small pane: best effort.
-    if ((await evil.getAttribute('aria-expanded')) === 'true') await w.clickTwistie(evil).catch(() => log('could not collapse evil; going on'));
+    // (A retry starts with the tree scrolled or collapsed otherwise: the row may not be in view.)
+    if ((await evil.getAttribute('aria-expanded', { timeout: 5000 }).catch(() => null)) === 'true') await w.clickTwistie(evil).catch(() => log('could not collapse evil; going on'));
     await w.expand(page, 'Topology', 'lab');
     const host = w.pane(page, 'Topology').locator('.monaco-list-row[aria-level="3"]', { hasText: 'host' }).last();
     if ((await host.getAttribute('aria-expanded')) === 'false') await w.clickTwistie(host);
