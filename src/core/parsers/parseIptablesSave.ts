@@ -348,6 +348,16 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
     return false;
   };
 
+  /** Reads the chain declaration `text[ls, end)` (`:` at `colon`) into `table`. */
+  const declare = (table: Table, ls: number, colon: number, end: number, lineNo: number): void => {
+    const nc = table.chains.length;
+    const dh = readChainDecl(text, ls, colon, end, lineNo, table, chains, sink, file);
+    if (table.chains.length > nc) {
+      declHashes.push(dh);
+      declStarts.push(colon + 1); // `:NAME`
+    }
+  };
+
   // Lines are found with indexOf (no array of 47 MB worth of lines); like splitLines, a line
   // ends at \n or \r\n and a final newline does not make an extra empty line.
   const len = text.length;
@@ -368,6 +378,10 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
     const c0 = text.charCodeAt(p);
 
     if ((c0 === 45 /* - */ || c0 === 91) /* [ */ && table !== undefined && !skipping && fastLine(table, ls, p, end, c0, lineNo)) continue;
+    if (c0 === 58 /* : */ && table !== undefined && !skipping) {
+      declare(table, ls, p, end, lineNo); // before the line is sliced: a kube-proxy dump has 100 000
+      continue;
+    }
 
     const raw = text.slice(ls, end);
     p -= ls;
@@ -453,12 +467,7 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
         sink.lineProblem('error', 'no-table', lineNo, raw, 'chain declaration outside a table: no `*table` line before it (or it comes after COMMIT); skipped');
         continue;
       }
-      const nc = table.chains.length;
-      const dh = readChainDecl(text, ls, ls + p, end, lineNo, table, chains, sink, file);
-      if (table.chains.length > nc) {
-        declHashes.push(dh);
-        declStarts.push(ls + p + 1); // `:NAME`
-      }
+      declare(table, ls, ls + p, end, lineNo);
       continue;
     }
 
