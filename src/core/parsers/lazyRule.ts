@@ -10,13 +10,13 @@
  * the corpus and on generated rules).
  *
  * A {@link LazyRule} is a {@link Rule}: `rule.spec` reads it. Two things do not see through a
- * getter, and get {@link plainRule} copies instead: structured clone (a model posted from the
- * worker thread; see {@link materializeModel}) and object spread.
+ * getter: structured clone (a model posted from the worker thread is made plain first, see
+ * {@link materializeModel}) and object spread (no reader of the model spreads a rule; use
+ * {@link plainRule}). A lazy rule keeps the dump's text alive, as the eager rules' texts did.
  */
 import { ProblemSink, type Source } from '../problem';
 import type { Model } from '../model/model';
 import type { Chain, Counters, Rule, RuleSpec, Ruleset, TableName } from '../model/netfilter';
-
 
 /**
  * Reads a rule text into its spec (installed by iptablesRule.ts, which has the reader):
@@ -31,11 +31,6 @@ export function setSpecReader(r: SpecReader): void {
   reader = r;
 }
 
-/**
- * A rule of an iptables-save dump whose spec is read on first use. See the file's header.
- * Rules spelled the same in one capture share one spec (the simulator's caches key on spec
- * identity): a later one names the first as `same` and takes its spec.
- */
 /** What the lazy rules of one dump share: its text, file and the parse's shared parts. */
 export interface LazyDump {
   readonly input: string;
@@ -57,6 +52,11 @@ interface RuleMemo {
   source?: Source;
 }
 
+/**
+ * A rule of an iptables-save dump whose spec is read on first use. See the file's header.
+ * Rules spelled the same in one capture share one spec (the simulator's caches key on spec
+ * identity): a later one names the first as `same` and takes its spec.
+ */
 export class LazyRule implements Rule {
   id = '';
   /** The spec once read (or set), or the earlier rule spelled the same whose spec this one takes. */
