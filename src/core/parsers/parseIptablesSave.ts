@@ -54,33 +54,29 @@ export function readBracketCounters(s: string, at: number, end = s.length): { co
   let close = at + 1;
   while (close < end && s.charCodeAt(close) !== 93) close++;
   if (close >= end) return undefined;
-  // Digits, `:`, digits, read in place (this runs once per rule of `iptables-save -c`).
-  let packets = 0;
-  let bytes = 0;
-  let i = at + 1;
-  const p0 = i;
-  for (; i < close && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57; i++) packets = packets * 10 + (s.charCodeAt(i) - 48);
-  if (i === p0 || s.charCodeAt(i) !== 58) return { next: close + 1 };
-  const b0 = ++i;
-  for (; i < close && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57; i++) bytes = bytes * 10 + (s.charCodeAt(i) - 48);
-  if (i === b0 || i !== close) return { next: close + 1 };
-  return { counters: { packets, bytes }, next: close + 1 };
+  if (countersEnd(s, at + 1, close + 1) !== close + 1) return { next: close + 1 };
+  return { counters: { packets: scanned.packets, bytes: scanned.bytes }, next: close + 1 };
 }
 
+/** The numbers {@link countersEnd} read last. */
+const scanned = { packets: 0, bytes: 0 };
+
 /**
- * Where well-formed counters `[PKTS:BYTES]` at `at` end (the index after `]`, no further than
- * `end`), or -1 when they are not well-formed: what {@link readBracketCounters} accepts, without
- * making the counters.
+ * Reads `PKTS:BYTES]` from `from` (just after the `[`), in place, into {@link scanned}; returns
+ * the index after `]` (no further than `end`), or -1 when it is not well-formed. Runs once per
+ * rule of `iptables-save -c` and once per chain declaration: it makes no objects.
  */
-function countersEnd(s: string, at: number, end: number): number {
-  if (s.charCodeAt(at) !== 91) return -1;
-  let i = at + 1;
-  const p0 = i;
-  while (i < end && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
-  if (i === p0 || i >= end || s.charCodeAt(i) !== 58) return -1;
+function countersEnd(s: string, from: number, end: number): number {
+  let packets = 0;
+  let bytes = 0;
+  let i = from;
+  for (; i < end && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57; i++) packets = packets * 10 + (s.charCodeAt(i) - 48);
+  if (i === from || i >= end || s.charCodeAt(i) !== 58) return -1;
   const b0 = ++i;
-  while (i < end && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
+  for (; i < end && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57; i++) bytes = bytes * 10 + (s.charCodeAt(i) - 48);
   if (i === b0 || i >= end || s.charCodeAt(i) !== 93) return -1;
+  scanned.packets = packets;
+  scanned.bytes = bytes;
   return i + 1;
 }
 
@@ -647,14 +643,12 @@ function readChainDecl(s: string, ls: number, p: number, end: number, lineNo: nu
     }
   }
   if (r < end) {
-    // A user chain's counters are checked, not kept (iptables-save prints `[0:0]`): no objects made.
-    const next = chain.builtin ? -1 : countersEnd(s, r, end);
-    const bc = next >= 0 ? undefined : s.charCodeAt(r) === 91 ? readBracketCounters(s, r, end) : undefined;
-    if (next < 0 && (!bc || !bc.counters)) {
+    // Checked for every chain, kept for built-in ones (a user chain's are `[0:0]`).
+    const after = s.charCodeAt(r) === 91 ? countersEnd(s, r + 1, end) : -1;
+    if (after < 0) {
       sink.warn('bad-counters', lineNo, `malformed chain counters: ${expectedDecl(s, p, end)}; the chain is kept without counters`, r + col, end + col);
     } else {
-      if (chain.builtin && bc) chain.counters = bc.counters;
-      const after = next >= 0 ? next : (bc as { next: number }).next;
+      if (chain.builtin) chain.counters = { packets: scanned.packets, bytes: scanned.bytes };
       if (after < end && s.slice(after, end).trim().length > 0) sink.warn('trailing-text', lineNo, `unexpected text after the counters: ${expectedDecl(s, p, end)}`, after + col, end + col);
     }
   }
