@@ -1655,6 +1655,22 @@ export function rememberRule(
   });
 }
 
+/**
+ * The chain a jump target spelled `s[ts, te)` names in `chains` (undefined when none is declared
+ * yet), remembered on `memo` when there is one: a shared part, whole rule or shape, whose target
+ * text names the same chain everywhere in one table. `h`: the target's {@link hashText} when the
+ * caller has it.
+ */
+function jumpedTo(memo: { chain: Chain | undefined; chainIndex: ChainIndex | undefined } | undefined, chains: ChainIndex, s: string, ts: number, te: number, h?: number): Chain | undefined {
+  if (memo !== undefined && memo.chainIndex === chains) return memo.chain;
+  const found = chains.find(h ?? hashText(s, ts, te), s, ts, te);
+  if (found !== undefined && memo !== undefined) {
+    memo.chain = found;
+    memo.chainIndex = chains;
+  }
+  return found;
+}
+
 /** The `matches` of rules without matches (shared; never mutated). */
 const NO_MATCHES: XtMatch[] = [];
 /** The `options` of jumps to chains and `values` of flags made by the fast path (shared). */
@@ -2380,17 +2396,8 @@ export function readRuleFast(
         const te = shapeHit.targetEnd;
         fastTarget.start = ts;
         fastTarget.end = te;
-        let found: Chain | undefined;
-        if (sh.chainSlot >= 0) found = chains.find(shapeHit.chainHash, s, ts, te);
-        else if (sh.chainIndex === chains) found = sh.chain;
-        else {
-          found = chains.find(hashText(s, ts, te), s, ts, te);
-          if (found !== undefined) {
-            sh.chain = found;
-            sh.chainIndex = chains;
-          }
-        }
-        fastTarget.found = found;
+        // A chain slot names a different chain each time; a literal one, the same in one table.
+        fastTarget.found = sh.chainSlot >= 0 ? chains.find(shapeHit.chainHash, s, ts, te) : jumpedTo(sh, chains, s, ts, te);
       }
       // Spelled like a rule met before (the nodes of a swarm): take its spec, or share its pending one.
       const whole = wholeActive(cache);
@@ -2423,9 +2430,6 @@ export function readRuleFast(
         lineEnd = i + 1;
       }
     }
-  } else {
-    lineEnd = to;
-    while (lineEnd > from && (s.charCodeAt(lineEnd - 1) === 32 || s.charCodeAt(lineEnd - 1) === 9)) lineEnd--;
   }
   const whole = useWhole ? (env.family === 'ipv6' ? cache.rule6 : cache.rule4).find(lineHash, s, from, lineEnd) : undefined;
   if (whole !== undefined) {
@@ -2439,16 +2443,8 @@ export function readRuleFast(
       const te = from + w.targetEnd;
       fastTarget.start = ts;
       fastTarget.end = te;
-      let found: Chain | undefined;
-      if (whole.chainIndex === chains) found = whole.chain;
-      else {
-        found = chains.find(hashText(s, ts, te), s, ts, te);
-        if (found !== undefined) {
-          if (w.spec !== undefined) (w.spec.target as XtTarget).name = found.name; // the same text
-          whole.chain = found;
-          whole.chainIndex = chains;
-        }
-      }
+      const found = jumpedTo(whole, chains, s, ts, te);
+      if (found !== undefined && w.spec !== undefined) (w.spec.target as XtTarget).name = found.name; // the same text
       fastTarget.found = found;
     }
     return w.pending ?? w.spec;
@@ -2527,18 +2523,8 @@ export function readRuleFast(
       fastTarget.chain = target.goto || !isTargetExtension(target.name);
       if (fastTarget.chain) {
         // Find the chain now (once per table for a shared target); its name string is shared.
-        let found: Chain | undefined;
-        if (kept !== undefined && kept.chainIndex === chains) found = kept.chain;
-        else {
-          found = chains.find(spansHash(b + 1, b + 2), s, spanStart[b + 1], spanEnd[b + 1]);
-          if (found !== undefined) {
-            target.name = found.name; // the same text: harmless on a shared target
-            if (kept !== undefined) {
-              kept.chain = found;
-              kept.chainIndex = chains;
-            }
-          }
-        }
+        const found = jumpedTo(kept, chains, s, spanStart[b + 1], spanEnd[b + 1], spansHash(b + 1, b + 2));
+        if (found !== undefined) target.name = found.name; // the same text: harmless on a shared target
         fastTarget.found = found;
       }
     }

@@ -547,9 +547,9 @@ describe('unit: parseIptablesSave', () => {
       assert.ok(JSON.stringify(parseIptablesSave(texts[0]).value).includes('{"name":"to-destination","values":["192.0.2.1:8000"],"invert":false}'));
     });
 
-    it('a target shared by two tables is unknown only in the table that lacks its chain', () => {
+    for (const lazy of [true, false]) it(`a target shared by two tables is unknown only in the table that lacks its chain${lazy ? '' : ' (every spec read at load: the chain remembered on shared parts and whole rules)'}`, () => {
       const text = ['*nat', ':PREROUTING ACCEPT [0:0]', ':X - [0:0]', '-A PREROUTING -j X', '-A PREROUTING -j X', 'COMMIT', '*filter', ':INPUT ACCEPT [0:0]', '-A INPUT -j X', '[1:2]  -A INPUT -j X', 'COMMIT', ''].join('\n');
-      const r = parseIptablesSave(text);
+      const r = parseIptablesSave(text, { lazy });
       assert.deepEqual(codes(r.problems), [['error', 'undeclared-target', 9], ['error', 'undeclared-target', 10]]);
       assert.deepEqual([r.problems[0].col, r.problems[0].endCol, r.problems[1].col, r.problems[1].endCol], [13, 14, 20, 21]);
       assert.deepEqual(rules(r.value, 'nat', 'PREROUTING').map((x) => x.spec.target?.known), [true, true]);
