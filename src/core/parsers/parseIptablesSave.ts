@@ -311,34 +311,29 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
         const fits = end - at <= LAZY_MAX_LENGTH && ce - at <= LAZY_MAX_FROM;
         let spec = readRuleFast(text, ce, end, cache, chains, env, fits ? mode : FastMode.Eager);
         if ((mode !== FastMode.Lazy || !fits) && spec instanceof LazyRule) spec = spec.spec; // an eager read of a capture read lazily before
+        let rule: Rule;
         if (spec === SHAPED || spec instanceof LazyRule) {
           // Checked, nothing to report; the spec is read on first use (lazyRule.ts), shared with
           // a rule spelled the same met before (`same`).
           const same = spec === SHAPED ? undefined : (spec as LazyRule);
-          const rule = new LazyRule(chain, nextIndex(chain), counters, lazyDump, at, end, ce, env.family === 'ipv6', lineNo, same);
+          const lazy = new LazyRule(chain, nextIndex(chain), counters, lazyDump, at, end, ce, env.family === 'ipv6', lineNo, same);
           if (same === undefined && fastTarget.whole) {
             const fam = { family6: env.family === 'ipv6', saw6: env.sawIPv6 };
-            rememberRule(cache, fam, env, text, ce, fastTarget.lineEnd, undefined, fastTarget.chain, fastTarget.start, fastTarget.end, fastTarget.lineHash, rule);
+            rememberRule(cache, fam, env, text, ce, fastTarget.lineEnd, undefined, fastTarget.chain, fastTarget.start, fastTarget.end, fastTarget.lineHash, lazy);
           }
-          append(chain, rule);
-          if (fastTarget.chain && fastTarget.found === undefined) {
-            jumpRules.push(rule);
-            jumpCols.push(fastTarget.start - ls, fastTarget.end - ls);
-          }
-          return true;
-        }
-        if (spec !== undefined) {
-          const rule: Rule =
+          rule = lazy;
+        } else if (spec !== undefined) {
+          rule =
             counters === undefined
               ? { id: '', table: table.name, chain: chain.name, index: nextIndex(chain), spec, text: text.slice(at, end), source: { file, line: lineNo } }
               : { id: '', table: table.name, chain: chain.name, index: nextIndex(chain), spec, text: text.slice(at, end), source: { file, line: lineNo }, counters };
-          append(chain, rule);
-          if (fastTarget.chain && fastTarget.found === undefined) {
-            jumpRules.push(rule);
-            jumpCols.push(fastTarget.start - ls, fastTarget.end - ls);
-          }
-          return true;
+        } else return false;
+        append(chain, rule);
+        if (fastTarget.chain && fastTarget.found === undefined) {
+          jumpRules.push(rule);
+          jumpCols.push(fastTarget.start - ls, fastTarget.end - ls);
         }
+        return true;
       }
     }
     return false;
