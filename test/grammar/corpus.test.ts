@@ -5,6 +5,7 @@
  * their section scope, IPVS services and real servers theirs, and no token is `invalid`.
  * The hand-written cases with inline assertions are in test/grammar/cases (vscode-tmgrammar-test).
  */
+import { filesUnder } from '../unit/helpers';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,20 +18,10 @@ const ROOT = path.resolve(__dirname, '../..');
 const CORPUS = path.resolve(ROOT, '../shared/corpus');
 const SEED = path.join(ROOT, 'samples/seed-swarm');
 
-function walk(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...walk(p));
-    else out.push(p);
-  }
-  return out.sort();
-}
-
 /** Dumps of the kinds the grammars cover, with their detected kind. */
 function dumps(): { file: string; kind: 'iptables-save' | 'iptables-S' | 'iptables-L' | 'ipvsadm'; table?: string }[] {
   const out: ReturnType<typeof dumps> = [];
-  for (const f of [...walk(CORPUS), ...walk(SEED)]) {
+  for (const f of [...filesUnder(CORPUS), ...filesUnder(SEED)]) {
     if (!/\.txt$/.test(f)) continue;
     const text = fs.readFileSync(f, 'utf8');
     const d = detectKind(text, path.basename(f));

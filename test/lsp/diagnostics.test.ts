@@ -4,16 +4,13 @@
  * point at marked `|`; the Swarm checks run on edited in-memory copies of samples/seed-swarm files
  * (didOpen/didChange), with the rest of the capture read from disk.
  */
+import { filesUnder } from '../unit/helpers';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DiagnosticSeverity, DiagnosticTag, type Diagnostic } from 'vscode-languageserver-protocol';
 import { CORPUS, LspSession, SEED, cursorIn, uriOf } from './harness';
-
-function walk(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)])).sort();
-}
 
 const languageOf = (f: string): string => (path.basename(f).includes('ipvsadm') ? 'ipvsadm' : 'iptables');
 
@@ -45,7 +42,7 @@ describe('lsp tier: diagnostics (node dist/server.js --stdio)', function () {
 
   describe('real dumps are clean', () => {
     it('every iptables and ipvsadm dump of samples/seed-swarm: no error, no warning', async () => {
-      const files = walk(SEED).filter((f) => /iptables|ipvsadm/.test(path.basename(f)));
+      const files = filesUnder(SEED).filter((f) => /iptables|ipvsadm/.test(path.basename(f)));
       assert.ok(files.length >= 30, `${files.length} files`);
       const uris = [];
       for (const f of files) uris.push(await s.open(f, undefined, languageOf(f)));
@@ -65,7 +62,7 @@ describe('lsp tier: diagnostics (node dist/server.js --stdio)', function () {
         'praqma-gke-2016-kube-proxy-docker-v1.4.14-after-pods.txt': { annotations: 0, other: [] },
         'praqma-gke-2016-kube-proxy-docker-v1.4.14-before-pods.txt': { annotations: 0, other: [] },
       };
-      for (const f of walk(path.join(CORPUS, 'iptables-save'))) {
+      for (const f of filesUnder(path.join(CORPUS, 'iptables-save'))) {
         const text = fs.readFileSync(f, 'utf8');
         const uri = await s.open(f, text);
         const ds = await s.diagnostics(uri);

@@ -3,26 +3,18 @@
  * ip6tables, with and without `-c`), the lab captures, hand-written restore input that must come
  * out in save form, and bad input.
  */
-import { materializeRuleset } from '../../../src/core/parsers/lazyRule';
 import * as assert from 'node:assert/strict';
 import { parseIptablesSave } from '../../../src/core/parsers/parseIptablesSave';
+import { materializeRuleset } from '../../../src/core/parsers/lazyRule';
 import { formatRuleSpec } from '../../../src/core/parsers/iptablesRule';
-import type { Rule, Ruleset, XtMatch, XtOption } from '../../../src/core/model/netfilter';
+import type { Rule, XtMatch, XtOption } from '../../../src/core/model/netfilter';
 import { diffRulesets, normalizeRuleset } from '../../../src/core/model/netfilterCompare';
 import type { Problem } from '../../../src/core/problem';
 import { genKubeProxySave, kubeProxyRuleCount } from '../../../scripts/genKubeProxy';
-import { corpusFile, corpusFiles } from '../helpers';
+import { chainRules, corpusFile, corpusFiles } from '../helpers';
 
 function loud(problems: Problem[]): Problem[] {
   return problems.filter((p) => p.severity !== 'info');
-}
-
-function rules(rs: Ruleset, table: string, chain: string): Rule[] {
-  const t = rs.tables.find((x) => x.name === table);
-  assert.ok(t, `no table ${table}`);
-  const c = t.chains.find((x) => x.name === chain);
-  assert.ok(c, `no chain ${table}/${chain}`);
-  return c.rules;
 }
 
 function optionOf(m: { options: XtOption[] } | undefined, name: string): XtOption | undefined {
@@ -42,7 +34,7 @@ function filter(lines: string[], chains: string[] = []): string {
 function check(input: string, saved: string, chains: string[] = ['X']): Rule {
   const r = parseIptablesSave(filter([`-A INPUT ${input}`], chains));
   assert.deepEqual(loud(r.problems), [], `problems for ${input}`);
-  const rule = rules(r.value, 'filter', 'INPUT')[0];
+  const rule = chainRules(r.value, 'filter', 'INPUT')[0];
   assert.equal(formatRuleSpec(rule.spec), saved);
   return rule;
 }
@@ -148,52 +140,52 @@ describe('unit: parseIptablesSave', () => {
         ['DOCKER-BRIDGE', false, '-'], ['DOCKER-CT', false, '-'], ['DOCKER-FORWARD', false, '-'], ['DOCKER-INGRESS', false, '-'],
         ['DOCKER-INTERNAL', false, '-'], ['DOCKER-USER', false, '-'],
       ]);
-      const raw = rules(rs, 'raw', 'PREROUTING')[0];
+      const raw = chainRules(rs, 'raw', 'PREROUTING')[0];
       assert.deepEqual(raw.spec.dst, { addr: '172.19.0.2', prefixLen: 32, invert: false });
       assert.deepEqual(raw.spec.iif, { name: 'docker_gwbridge', wildcard: false, invert: true });
       assert.equal(raw.source.line, 8);
-      const dnat = rules(rs, 'nat', 'DOCKER-INGRESS')[0];
+      const dnat = chainRules(rs, 'nat', 'DOCKER-INGRESS')[0];
       assert.equal(dnat.source.line, 85);
       assert.deepEqual(dnat.spec.proto, { name: 'udp', invert: false });
       assert.deepEqual(matchOf(dnat, 'udp')?.options, [{ name: 'dport', values: ['3001'], invert: false }]);
       assert.equal(dnat.spec.target?.name, 'DNAT');
       assert.deepEqual(optionOf(dnat.spec.target, 'to-destination')?.values, ['172.19.0.2:3001']);
       assert.equal(dnat.spec.target?.raw, '-j DNAT --to-destination 172.19.0.2:3001');
-      const ct = rules(rs, 'filter', 'DOCKER-CT')[0];
+      const ct = chainRules(rs, 'filter', 'DOCKER-CT')[0];
       assert.deepEqual(matchOf(ct, 'conntrack'), { name: 'conntrack', options: [{ name: 'ctstate', values: ['RELATED,ESTABLISHED'], invert: false }], known: true, raw: '-m conntrack --ctstate RELATED,ESTABLISHED' });
-      const addr = rules(rs, 'nat', 'PREROUTING')[0];
+      const addr = chainRules(rs, 'nat', 'PREROUTING')[0];
       assert.deepEqual(matchOf(addr, 'addrtype')?.options, [{ name: 'dst-type', values: ['LOCAL'], invert: false }]);
       assert.deepEqual(addr.spec.target, { name: 'DOCKER-INGRESS', options: [], goto: false, known: true, raw: '-j DOCKER-INGRESS' });
     });
 
     it('ingress_sbox: MARK, the ipvs match and SNAT to a port only', () => {
       const rs = parseIptablesSave(corpusFile('iptables-save/moby-pr52934-ingress_sbox-nft-annotated.txt')).value;
-      const mark = rules(rs, 'mangle', 'PREROUTING')[0];
+      const mark = chainRules(rs, 'mangle', 'PREROUTING')[0];
       assert.deepEqual(mark.spec.target?.options, [{ name: 'set-xmark', values: ['0x100/0xffffffff'], invert: false }]);
-      const ipvs = rules(rs, 'nat', 'POSTROUTING')[1];
+      const ipvs = chainRules(rs, 'nat', 'POSTROUTING')[1];
       assert.deepEqual(matchOf(ipvs, 'ipvs')?.options, [{ name: 'ipvs', values: [], invert: false }]);
       assert.deepEqual(ipvs.spec.dst, { addr: '10.0.0.0', prefixLen: 24, invert: false });
       assert.deepEqual(ipvs.spec.target?.options, [{ name: 'to-source', values: ['10.0.0.2'], invert: false }]);
-      const dns = rules(rs, 'nat', 'DOCKER_POSTROUTING')[0];
+      const dns = chainRules(rs, 'nat', 'DOCKER_POSTROUTING')[0];
       assert.deepEqual(dns.spec.target?.options, [{ name: 'to-source', values: [':53'], invert: false }]);
     });
 
     it('kube-proxy v1.4.14 (2016): quoted comments, the MARK-MASQ mark, negated addrtype, DNAT endpoints', () => {
       const f = 'iptables-save/praqma-gke-2016-kube-proxy-docker-v1.4.14-after-pods.txt';
       const rs = parseIptablesSave(corpusFile(f)).value;
-      const svc = rules(rs, 'nat', 'KUBE-SERVICES')[0];
+      const svc = chainRules(rs, 'nat', 'KUBE-SERVICES')[0];
       assert.deepEqual(svc.spec.src, { addr: '10.80.0.0', prefixLen: 14, invert: true });
       assert.deepEqual(optionOf(matchOf(svc, 'comment'), 'comment')?.values, ['default/kubernetes:https cluster IP']);
       assert.deepEqual(svc.spec.matches.map((m) => m.name), ['comment', 'tcp']);
-      const last = rules(rs, 'nat', 'KUBE-SERVICES').at(-1)!;
+      const last = chainRules(rs, 'nat', 'KUBE-SERVICES').at(-1)!;
       assert.deepEqual(optionOf(matchOf(last, 'comment'), 'comment')?.values, ['kubernetes service nodeports; NOTE: this must be the last rule in this chain']);
-      const masq = rules(rs, 'nat', 'POSTROUTING')[1];
+      const masq = chainRules(rs, 'nat', 'POSTROUTING')[1];
       assert.deepEqual(masq.spec.dst, { addr: '10.0.0.0', prefixLen: 8, invert: true });
       assert.deepEqual(matchOf(masq, 'addrtype')?.options, [{ name: 'dst-type', values: ['LOCAL'], invert: true }]);
-      assert.deepEqual(rules(rs, 'nat', 'KUBE-MARK-MASQ')[0].spec.target?.options, [{ name: 'set-xmark', values: ['0x4000/0x4000'], invert: false }]);
-      const post = rules(rs, 'nat', 'KUBE-POSTROUTING')[0];
+      assert.deepEqual(chainRules(rs, 'nat', 'KUBE-MARK-MASQ')[0].spec.target?.options, [{ name: 'set-xmark', values: ['0x4000/0x4000'], invert: false }]);
+      const post = chainRules(rs, 'nat', 'KUBE-POSTROUTING')[0];
       assert.deepEqual(optionOf(matchOf(post, 'mark'), 'mark')?.values, ['0x4000/0x4000']);
-      const sep = rules(rs, 'nat', 'KUBE-SEP-54GVWSVFIGJ7TMTH')[1];
+      const sep = chainRules(rs, 'nat', 'KUBE-SEP-54GVWSVFIGJ7TMTH')[1];
       assert.deepEqual(matchOf(sep, 'tcp')?.options, []);
       assert.deepEqual(optionOf(sep.spec.target, 'to-destination')?.values, ['10.80.0.4:8080']);
       assert.equal(rs.tables.find((t) => t.name === 'nat')!.chains.length, 24);
@@ -203,12 +195,12 @@ describe('unit: parseIptablesSave', () => {
     it('ip6tables (moby golden): IPv6 prefixes and a bracketed DNAT destination', () => {
       const rs = parseIptablesSave(corpusFile('iptables-save/moby-golden-iptabler-icc-false-masq-nat-ip6tables.txt')).value;
       assert.equal(rs.family, 'ipv6');
-      const d = rules(rs, 'nat', 'DOCKER')[0];
+      const d = chainRules(rs, 'nat', 'DOCKER')[0];
       assert.deepEqual(d.spec.src, { addr: 'fe80::', prefixLen: 10, invert: true });
       assert.deepEqual(optionOf(d.spec.target, 'to-destination')?.values, ['[fd49:efd7:54aa::1]:80']);
-      const out = rules(rs, 'nat', 'OUTPUT')[0];
+      const out = chainRules(rs, 'nat', 'OUTPUT')[0];
       assert.deepEqual(out.spec.dst, { addr: '::1', prefixLen: 128, invert: true });
-      assert.deepEqual(rules(rs, 'raw', 'PREROUTING')[0].spec.dst, { addr: 'fd49:efd7:54aa::1', prefixLen: 128, invert: false });
+      assert.deepEqual(chainRules(rs, 'raw', 'PREROUTING')[0].spec.dst, { addr: 'fd49:efd7:54aa::1', prefixLen: 128, invert: false });
     });
   });
 
@@ -229,23 +221,23 @@ describe('unit: parseIptablesSave', () => {
     it('router: counters, text without them, CONNMARK, TCPMSS, physdev, REJECT types', () => {
       const rs = parseIptablesSave(corpusFile('captures/netns-lab/vm/router/iptables-save.txt')).value;
       assert.deepEqual(rs.tables.map((t) => t.name), ['mangle', 'raw', 'filter', 'nat']);
-      const restore = rules(rs, 'mangle', 'PREROUTING')[0];
+      const restore = chainRules(rs, 'mangle', 'PREROUTING')[0];
       assert.deepEqual(restore.counters, { packets: 66, bytes: 5811 });
       assert.equal(restore.text, '-A PREROUTING -j CONNMARK --restore-mark --nfmask 0xff --ctmask 0xff');
       assert.deepEqual(restore.spec.target?.options.map((o) => [o.name, ...o.values]), [['restore-mark'], ['nfmask', '0xff'], ['ctmask', '0xff']]);
-      const mark = rules(rs, 'mangle', 'PREROUTING')[1];
+      const mark = chainRules(rs, 'mangle', 'PREROUTING')[1];
       assert.deepEqual(optionOf(matchOf(mark, 'multiport'), 'dports')?.values, ['80,443,8000:8100']);
       assert.deepEqual(optionOf(matchOf(mark, 'mark'), 'mark')?.values, ['0x0/0xff']);
       assert.deepEqual(optionOf(mark.spec.target, 'set-xmark')?.values, ['0x1/0xff']);
-      const mss = rules(rs, 'mangle', 'FORWARD')[0];
+      const mss = chainRules(rs, 'mangle', 'FORWARD')[0];
       assert.deepEqual(optionOf(matchOf(mss, 'tcp'), 'tcp-flags')?.values, ['SYN,RST', 'SYN']);
       assert.deepEqual(mss.spec.target?.options, [{ name: 'clamp-mss-to-pmtu', values: [], invert: false }]);
-      const fwd = rules(rs, 'filter', 'FORWARD');
+      const fwd = chainRules(rs, 'filter', 'FORWARD');
       assert.deepEqual(matchOf(fwd[2], 'physdev')?.options.map((o) => [o.name, ...o.values]), [['physdev-in', 'leg1'], ['physdev-out', 'leg2'], ['physdev-is-bridged']]);
       assert.deepEqual(fwd[2].spec.matches.map((m) => m.name), ['physdev', 'tcp', 'comment']);
       assert.deepEqual(optionOf(fwd[2].spec.target, 'reject-with')?.values, ['tcp-reset']);
       assert.deepEqual(optionOf(matchOf(fwd[7], 'conntrack'), 'ctstate')?.values, ['DNAT']);
-      assert.deepEqual(rules(rs, 'raw', 'PREROUTING')[0].spec.target?.options, [{ name: 'notrack', values: [], invert: false }]);
+      assert.deepEqual(chainRules(rs, 'raw', 'PREROUTING')[0].spec.target?.options, [{ name: 'notrack', values: [], invert: false }]);
       assert.deepEqual(rs.tables.find((t) => t.name === 'filter')!.chains.find((c) => c.name === 'FORWARD')!.policy, 'DROP');
     });
   });
@@ -310,7 +302,7 @@ describe('unit: parseIptablesSave', () => {
 
     it('keeps an unknown match and target verbatim, flagged', () => {
       const r = parseIptablesSave(filter(['-A INPUT -m hashlimit --hashlimit-upto 5/sec --hashlimit-name x -j CHECKSUM --checksum-fill']));
-      const rule = rules(r.value, 'filter', 'INPUT')[0];
+      const rule = chainRules(r.value, 'filter', 'INPUT')[0];
       assert.deepEqual(rule.spec.matches[0], {
         name: 'hashlimit',
         options: [{ name: 'hashlimit-upto', values: ['5/sec'], invert: false }, { name: 'hashlimit-name', values: ['x'], invert: false }],
@@ -359,7 +351,7 @@ describe('unit: parseIptablesSave', () => {
       // Every line twice, so that the second one always finds its parts shared.
       const all = [...lines, ...lines];
       const r = parseIptablesSave(filter(all, ['X']));
-      const got = rules(r.value, 'filter', 'INPUT');
+      const got = chainRules(r.value, 'filter', 'INPUT');
       let k = 0;
       let fine = 0;
       all.forEach((line, i) => {
@@ -387,7 +379,7 @@ describe('unit: parseIptablesSave', () => {
         assert.deepEqual(loud(r.problems).filter((p) => p.code !== 'annotation'), []);
         for (const t of once.tables) {
           for (const c of t.chains) {
-            const got = rules(r.value, t.name, c.name);
+            const got = chainRules(r.value, t.name, c.name);
             assert.equal(got.length, 2 * c.rules.length);
             c.rules.forEach((rule, i) => {
               for (const copy of [got[2 * i], got[2 * i + 1]]) {
@@ -456,12 +448,12 @@ describe('unit: parseIptablesSave', () => {
         const b1 = parseIptablesSave(bad, { file: 'b', shared });
         const g2 = parseIptablesSave(good, { file: 'c', shared });
         assert.deepEqual(codes(b1.problems), [['error', 'undeclared-target', 3]]);
-        assert.equal(rules(b1.value, 'filter', 'INPUT')[0].spec.target?.known, false);
+        assert.equal(chainRules(b1.value, 'filter', 'INPUT')[0].spec.target?.known, false);
         for (const g of [g1, g2]) {
           assert.deepEqual(loud(g.problems), []);
-          assert.deepEqual(rules(g.value, 'filter', 'INPUT').map((x) => x.spec.target?.known), [true, true]);
+          assert.deepEqual(chainRules(g.value, 'filter', 'INPUT').map((x) => x.spec.target?.known), [true, true]);
         }
-        assert.equal(rules(g2.value, 'filter', 'INPUT')[0].spec, rules(g1.value, 'filter', 'INPUT')[0].spec);
+        assert.equal(chainRules(g2.value, 'filter', 'INPUT')[0].spec, chainRules(g1.value, 'filter', 'INPUT')[0].spec);
       });
 
       it('the same rule text reads per family: an IPv6 dump does not take the IPv4 reading', () => {
@@ -552,15 +544,15 @@ describe('unit: parseIptablesSave', () => {
       const r = parseIptablesSave(text, { lazy });
       assert.deepEqual(codes(r.problems), [['error', 'undeclared-target', 9], ['error', 'undeclared-target', 10]]);
       assert.deepEqual([r.problems[0].col, r.problems[0].endCol, r.problems[1].col, r.problems[1].endCol], [13, 14, 20, 21]);
-      assert.deepEqual(rules(r.value, 'nat', 'PREROUTING').map((x) => x.spec.target?.known), [true, true]);
-      assert.deepEqual(rules(r.value, 'filter', 'INPUT').map((x) => [x.spec.target?.known, x.spec.target?.raw, x.counters]), [[false, '-j X', undefined], [false, '-j X', { packets: 1, bytes: 2 }]]);
+      assert.deepEqual(chainRules(r.value, 'nat', 'PREROUTING').map((x) => x.spec.target?.known), [true, true]);
+      assert.deepEqual(chainRules(r.value, 'filter', 'INPUT').map((x) => [x.spec.target?.known, x.spec.target?.raw, x.counters]), [[false, '-j X', undefined], [false, '-j X', { packets: 1, bytes: 2 }]]);
     });
 
     it('a chain declared after the rules that jump to it is found; CRLF lines read the same', () => {
       const text = ['*filter', ':INPUT ACCEPT [0:0]', '-A INPUT -p tcp -m tcp --dport 80 -j LATE', '-A INPUT -p tcp -m tcp --dport 80 -j LATE', ':LATE - [0:0]', '-A LATE -j RETURN', 'COMMIT', ''].join('\r\n');
       const r = parseIptablesSave(text);
       assert.deepEqual(loud(r.problems), []);
-      const rs = rules(r.value, 'filter', 'INPUT');
+      const rs = chainRules(r.value, 'filter', 'INPUT');
       assert.deepEqual(rs.map((x) => [x.text, x.spec.target?.known, formatRuleSpec(x.spec)]), [
         ['-A INPUT -p tcp -m tcp --dport 80 -j LATE', true, '-p tcp -m tcp --dport 80 -j LATE'],
         ['-A INPUT -p tcp -m tcp --dport 80 -j LATE', true, '-p tcp -m tcp --dport 80 -j LATE'],
@@ -583,7 +575,7 @@ describe('unit: parseIptablesSave', () => {
     ] as const) {
       it(`port out of range or reversed: \`${rule}\` ${bad ? 'is flagged and kept unread' : 'reads'}`, () => {
         const r = parseIptablesSave(filter([`-A INPUT ${rule} -j ACCEPT`]));
-        const m = rules(r.value, 'filter', 'INPUT')[0].spec.matches[0];
+        const m = chainRules(r.value, 'filter', 'INPUT')[0].spec.matches[0];
         assert.equal(m.known, !bad);
         assert.deepEqual(codes(r.problems), bad ? [['warning', 'bad-value', 5]] : []);
       });
@@ -594,7 +586,7 @@ describe('unit: parseIptablesSave', () => {
       assert.deepEqual(codes(r.problems), [['error', 'missing-commit', 11]]);
       assert.equal(r.problems[0].file, 'x');
       assert.deepEqual(r.value.tables.map((t) => [t.name, t.committed]), [['nat', false], ['filter', true]]);
-      assert.equal(rules(r.value, 'nat', 'PREROUTING').length, 1);
+      assert.equal(chainRules(r.value, 'nat', 'PREROUTING').length, 1);
     });
 
     it('a truncated dump: missing COMMIT and a cut rule, nothing thrown', () => {
@@ -602,7 +594,7 @@ describe('unit: parseIptablesSave', () => {
       const cut = full.slice(0, full.indexOf('--comment "default/apache: loadbalancer IP"') + 20);
       const r = parseIptablesSave(cut);
       assert.deepEqual(codes(r.problems), [['error', 'unterminated-quote', 85], ['error', 'missing-commit', 16]]);
-      assert.equal(rules(r.value, 'nat', 'KUBE-SERVICES').length, 16);
+      assert.equal(chainRules(r.value, 'nat', 'KUBE-SERVICES').length, 16);
     });
 
     it('a rule or chain before any table, a stray COMMIT', () => {
@@ -631,7 +623,7 @@ describe('unit: parseIptablesSave', () => {
       assert.deepEqual([r.problems[0].col, r.problems[0].endCol], [20, 27]);
       assert.equal('-A INPUT -p tcp -j MISSING'.slice(19, 26), 'MISSING');
       assert.deepEqual([r.problems[1].col, r.problems[1].endCol], [13, 17]);
-      const rs = rules(r.value, 'filter', 'INPUT');
+      const rs = chainRules(r.value, 'filter', 'INPUT');
       assert.deepEqual(rs.map((x) => [x.spec.target?.name, x.spec.target?.goto, x.spec.target?.known]), [['MISSING', false, false], ['GONE', true, false], ['X', false, true]]);
     });
 
@@ -645,7 +637,7 @@ describe('unit: parseIptablesSave', () => {
     it('malformed counters: the rule is kept without them', () => {
       const r = parseIptablesSave(filter(['[12:ab] -A INPUT -j ACCEPT', '[3:4 -A INPUT -j DROP', '[5:6] -A INPUT -j RETURN']));
       assert.deepEqual(codes(r.problems), [['warning', 'bad-counters', 5], ['error', 'bad-counters', 6]]);
-      const rs = rules(r.value, 'filter', 'INPUT');
+      const rs = chainRules(r.value, 'filter', 'INPUT');
       assert.deepEqual(rs.map((x) => [x.spec.target?.name, x.counters, x.text]), [['ACCEPT', undefined, '-A INPUT -j ACCEPT'], ['RETURN', { packets: 5, bytes: 6 }, '-A INPUT -j RETURN']]);
     });
 
@@ -655,7 +647,7 @@ describe('unit: parseIptablesSave', () => {
         ['error', 'bad-option', 6], ['error', 'bad-option', 7], ['error', 'bad-option', 8], ['error', 'unterminated-quote', 9],
         ['error', 'bad-address', 10], ['error', 'unsupported-command', 11], ['error', 'bad-option', 12],
       ]);
-      assert.equal(rules(r.value, 'filter', 'INPUT').length, 1);
+      assert.equal(chainRules(r.value, 'filter', 'INPUT').length, 1);
       for (const p of r.problems) assert.ok(p.col >= 1 && p.endCol > p.col, JSON.stringify(p));
     });
 
@@ -686,7 +678,7 @@ describe('unit: parseIptablesSave', () => {
       assert.ok(Date.now() - t0 < 5000);
       assert.deepEqual(codes(r.problems), [['error', 'bad-option', 6]]);
       assert.ok(r.problems[0].message.length < 200);
-      assert.equal(rules(r.value, 'filter', 'INPUT')[0].spec.matches[0].options[0].values[0].length, big.length);
+      assert.equal(chainRules(r.value, 'filter', 'INPUT')[0].spec.matches[0].options[0].values[0].length, big.length);
     });
 
     it('empty input: no tables, no problems', () => {

@@ -18,7 +18,7 @@ import { readCapture } from '../../../src/node/loadCapture';
 import type { Rule, Ruleset } from '../../../src/core/model/netfilter';
 import { ProblemSink, type ParseShare, type Problem } from '../../../src/core/problem';
 import { genKubeProxySave } from '../../../scripts/genKubeProxy';
-import { CORPUS, corpusFiles } from '../helpers';
+import { CORPUS, chainRules, corpusFiles, filesUnder } from '../helpers';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const SAMPLES = path.join(ROOT, 'samples');
@@ -32,14 +32,6 @@ function allRules(rs: Ruleset): Rule[] {
 
 function lazyRules(rs: Ruleset): LazyRule[] {
   return allRules(rs).filter(isLazyRule);
-}
-
-function chainRules(rs: Ruleset, table: string, chain: string): Rule[] {
-  const t = rs.tables.find((x) => x.name === table);
-  assert.ok(t, `no table ${table}`);
-  const c = t.chains.find((x) => x.name === chain);
-  assert.ok(c, `no chain ${table}/${chain}`);
-  return c.rules;
 }
 
 /** Problems in a form whose diff is readable. */
@@ -92,17 +84,6 @@ function compareLazyEager(text: string, opts: { file: string; hint?: string }, w
     assert.deepStrictEqual(got, want, `${what}:${r.source.line}: spec read from \`${r.text}\``);
   }
   return { lazy: nLazy, rules, lazyProblems: lazy.problems, eagerProblems: eager.problems };
-}
-
-/** Files (absolute) under `dir`, recursively, sorted. */
-function walk(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...walk(p));
-    else out.push(p);
-  }
-  return out.sort();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -271,7 +252,7 @@ describe('unit: lazy iptables-save rules', function () {
     const byName = (rel: string): boolean => posix(rel).startsWith('iptables-save/') || /^captures\/.*\/iptables-save[^/]*\.txt$/.test(posix(rel));
     // By name (empty captured files included), and whatever else detectKind takes for one.
     const corpus = corpusFiles('.').filter((rel) => byName(rel) || detectKind(fs.readFileSync(path.join(CORPUS, rel), 'utf8'), path.basename(rel)).kind === 'iptables-save');
-    const samples = walk(SAMPLES).filter((p) => detectKind(fs.readFileSync(p, 'utf8'), path.basename(p)).kind === 'iptables-save');
+    const samples = filesUnder(SAMPLES).filter((p) => detectKind(fs.readFileSync(p, 'utf8'), path.basename(p)).kind === 'iptables-save');
 
     it('finds the iptables-save dumps (captures/**/iptables-save*.txt, iptables-save/, samples/)', () => {
       const named = corpus.filter(byName);

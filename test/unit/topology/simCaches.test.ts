@@ -5,13 +5,13 @@
  * indexes against fresh ones, and sub-worlds that check next hops (World.wider) against the
  * whole world. Swarms are synthesised, with port-specific rules added so that classes differ.
  */
+import { synthDumpFiles } from './synthFiles';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildModel } from '../../../src/core/model/buildModel';
 import type { DumpFile, Model } from '../../../src/core/model/model';
-import { isBundle, parseBundle } from '../../../src/core/parsers/parseBundle';
-import { synthesize, type SynthFile } from '../../../src/core/topology/synth';
+import { synthesize } from '../../../src/core/topology/synth';
 import { PortIndex } from '../../../src/core/topology/portSlice';
 import { SubWorlds, trustworthy } from '../../../src/core/topology/subWorld';
 import { simulateTopology } from '../../../src/core/topology/simulate';
@@ -21,14 +21,6 @@ import type { TraceQuery } from '../../../src/core/sim/trace';
 import { RefPortIndex } from './refPortSlice';
 
 const FIXTURE = path.resolve(__dirname, 'fixtures/seed-swarm.yml');
-
-function filesOf(files: SynthFile[]): DumpFile[] {
-  return files.flatMap((f) => {
-    if (isBundle(f.text)) return parseBundle(f.text, f.path).value;
-    const parts = f.path.split('/');
-    return [{ path: f.path, node: parts[0], namespace: parts.length > 2 ? parts[1] : '', text: f.text, lineOffset: 0 }];
-  });
-}
 
 /** A swarm of `nodes` nodes and `services` services publishing `ports` ports each (10000+…→8000+…). */
 function swarm(nodes: number, services: number, ports: number): DumpFile[] {
@@ -43,7 +35,7 @@ function swarm(nodes: number, services: number, ports: number): DumpFile[] {
   for (let n = 0; n < nodes; n++) y += `    - { name: node${n}, addr: 198.18.0.${n + 1}/16, role: ${n === 0 ? 'manager' : 'worker'} }\n`;
   const out = synthesize(y, 'swarm.yml');
   assert.deepEqual(out.problems, []);
-  return filesOf(out.files);
+  return synthDumpFiles(out.files);
 }
 
 /** Inserts lines before the first line of `file` that matches `before`. */
@@ -232,7 +224,7 @@ describe('unit: simulate caches and indexes (issue 6)', function () {
   });
 
   it('the seed description synthesises a swarm whose keys match the reference too', () => {
-    const model = buildModel(filesOf(synthesize(fs.readFileSync(FIXTURE, 'utf8'), 'seed.yml').files));
+    const model = buildModel(synthDumpFiles(synthesize(fs.readFileSync(FIXTURE, 'utf8'), 'seed.yml').files));
     const ref = new RefPortIndex(model, 40000);
     const idx = new PortIndex(model, 40000);
     const ps: [number, number][] = [[8080, 80], [80, 80], [40000, 80], [8081, 8080]];

@@ -5,32 +5,24 @@
  * pre-optimisation code written out here). A memo must be able to fail: distinct specs must give
  * distinct answers, a mutated input must change the answer.
  */
+import { synthDumpFiles } from './synthFiles';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { buildModel } from '../../../src/core/model/buildModel';
-import type { DumpFile, Model } from '../../../src/core/model/model';
+import type { Model } from '../../../src/core/model/model';
 import type { Rule, RuleSpec } from '../../../src/core/model/netfilter';
-import { isBundle, parseBundle } from '../../../src/core/parsers/parseBundle';
-import { synthesize, type SynthFile } from '../../../src/core/topology/synth';
+import { synthesize } from '../../../src/core/topology/synth';
 import { PortIndex, portConstraints } from '../../../src/core/topology/portSlice';
 import { swarmFacts } from '../../../src/core/topology/facts';
 import { SubWorlds } from '../../../src/core/topology/subWorld';
 
 const FIXTURE = path.resolve(__dirname, 'fixtures/seed-swarm.yml');
 
-function filesOf(files: SynthFile[]): DumpFile[] {
-  return files.flatMap((f) => {
-    if (isBundle(f.text)) return parseBundle(f.text, f.path).value;
-    const parts = f.path.split('/');
-    return [{ path: f.path, node: parts[0], namespace: parts.length > 2 ? parts[1] : '', text: f.text, lineOffset: 0 }];
-  });
-}
-
 function seedModel(): Model {
   const out = synthesize(fs.readFileSync(FIXTURE, 'utf8'), 'seed-swarm.yml');
   assert.deepEqual(out.problems, []);
-  return buildModel(filesOf(out.files));
+  return buildModel(synthDumpFiles(out.files));
 }
 
 

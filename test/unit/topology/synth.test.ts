@@ -3,13 +3,13 @@
  * loads with no warning or error and gives the same simulate cells as samples/seed-swarm; the
  * description's ports, modes and placement become the right facts; a larger swarm loads clean.
  */
+import { synthDumpFiles } from './synthFiles';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadModel } from '../../../src/node/loadCapture';
 import { buildModel } from '../../../src/core/model/buildModel';
-import { isBundle, parseBundle } from '../../../src/core/parsers/parseBundle';
 import { formatProblem } from '../../../src/core/problem';
 import { synthesize, type SynthFile } from '../../../src/core/topology/synth';
 import { describe as describeSwarm } from '../../../src/core/topology/description';
@@ -21,11 +21,7 @@ const SAMPLE = path.resolve(__dirname, '../../../samples/seed-swarm');
 
 /** The files as the loader would read them from disk (bundle-headed dumps split as bundles). */
 function modelOf(files: SynthFile[]): ReturnType<typeof buildModel> {
-  return buildModel(files.flatMap((f) => {
-    if (isBundle(f.text)) return parseBundle(f.text, f.path).value;
-    const parts = f.path.split('/');
-    return [{ path: f.path, node: parts[0], namespace: parts.length > 2 ? parts[1] : '', text: f.text, lineOffset: 0 }];
-  }));
+  return buildModel(synthDumpFiles(files));
 }
 
 /** The cells of a simulation, without file/line details. */
