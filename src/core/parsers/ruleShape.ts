@@ -70,12 +70,8 @@ const MRU = 16;
 const MAX_SLOTS = 24;
 const MAX_PIECE = 1024;
 
-/** Where the last {@link ShapeSet.match} found the slots and the target (positions in the text). */
+/** Where the last {@link ShapeSet.match} found the target (positions in the text). */
 export const shapeHit = {
-  /** Start of each literal piece. */
-  litAt: new Int32Array(MAX_SLOTS + 1),
-  slotStart: new Int32Array(MAX_SLOTS),
-  slotEnd: new Int32Array(MAX_SLOTS),
   /** {@link hashText} of the chain slot (when there is one). */
   chainHash: 0,
   targetStart: 0,
@@ -121,7 +117,7 @@ function litAt(lit: Uint16Array, s: string, p: number): boolean {
 }
 
 /** Whether `s[from, end)` has shape `sh`; fills {@link shapeHit}. */
-export function matchShape(sh: Shape, s: string, from: number, end: number): boolean {
+function matchShape(sh: Shape, s: string, from: number, end: number): boolean {
   const { lits, kinds } = sh;
   const hit = shapeHit;
   let p = from;
@@ -133,27 +129,23 @@ export function matchShape(sh: Shape, s: string, from: number, end: number): boo
   for (let i = 0; i < k; i++) {
     const lit = lits[i];
     if (p + lit.length > end || !litAt(lit, s, p)) return false;
-    hit.litAt[i] = p;
+    if (i === sh.litTargetPiece) hit.targetStart = p + sh.litTargetOffset;
     p += lit.length;
     const q = readSlot(kinds[i], s, p, end);
     if (q < 0) return false;
-    hit.slotStart[i] = p;
-    hit.slotEnd[i] = q;
+    if (i === sh.chainSlot) {
+      hit.targetStart = p;
+      hit.targetEnd = q;
+    }
     p = q;
   }
   if (p !== lastAt) return false;
-  hit.litAt[k] = p;
-  if (sh.chainSlot >= 0) {
-    hit.targetStart = hit.slotStart[sh.chainSlot];
-    hit.targetEnd = hit.slotEnd[sh.chainSlot];
-  } else if (sh.litTargetPiece >= 0) {
-    hit.targetStart = hit.litAt[sh.litTargetPiece] + sh.litTargetOffset;
-    hit.targetEnd = hit.targetStart + sh.litTargetLength;
-  }
+  if (k === sh.litTargetPiece) hit.targetStart = p + sh.litTargetOffset;
+  if (sh.litTargetPiece >= 0) hit.targetEnd = hit.targetStart + sh.litTargetLength;
   return true;
 }
 
-/** Reads one decimal number of 1–`maxDigits` digits at `p`; returns [end, value] packed as end, value in `num`. */
+/** Reads a decimal number of 1–`maxDigits` digits at `p` into `num`; returns where it ends, or -1. */
 let num = 0;
 function digits(s: string, p: number, end: number, maxDigits: number): number {
   let v = 0;
