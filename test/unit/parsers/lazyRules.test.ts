@@ -170,7 +170,7 @@ const SHAPES: ShapeDef[] = [
 const VALUES: Record<SlotKind, { good: string[]; bad: string[] }> = {
   addr: {
     good: ['10.1.2.3/32', '192.168.0.1', '0.0.0.0/0', '255.255.255.255/32', '1.2.3.4/8', '203.0.113.9/32'],
-    bad: ['300.1.1.1', '1.2.3.4/33', '1.2.3', '01.2.3.4', 'fd00::1', 'host-name', '!', '-x', '1.2.3.4/255.0.0.0', '1.2.3.4/', '1.2.3.4/032', '1.2.3.4.5', '256.0.0.0/32', '1..2.3', '"1.2.3.4"', '0001.2.3.4', '1.2.3.4/0032'],
+    bad: ['300.1.1.1', '1.2.3.4/33', '1.2.3', '01.2.3.4', 'fd00::1', 'host-name', '!', '-x', '1.2.3.4/255.0.0.0', '1.2.3.4/', '1.2.3.4/032', '1.2.3.4.5', '256.0.0.0/32', '1..2.3', '"1.2.3.4"', '0001.2.3.4', '1.2.3.4/0032', '', '1.2.3.4\r', '1.2.3.4/3x'],
   },
   addr6: {
     // v6 addresses are never slots (literal in the shape): the teacher's comes back most often.
@@ -195,11 +195,12 @@ const VALUES: Record<SlotKind, { good: string[]; bad: string[] }> = {
   },
   dest: {
     good: ['10.0.0.1:80', '10.0.0.1', '10.0.0.1-10.0.0.9:80-90', '192.0.2.7:8080'],
-    bad: ['!', '-p', 'word', 'host:http', '10.0.0.1:99999', '300.0.0.1:80', ':80', '10.0.0.1:', '[fd00::1]:80', '"10.0.0.1:80"', '10.0.0.1:80 junk', '10.0.0.1:80 --random', '10.0.0.1:80 --persistent'],
+    bad: ['!', '-p', 'word', 'host:http', '10.0.0.1:99999', '300.0.0.1:80', ':80', '10.0.0.1:', '[fd00::1]:80', '"10.0.0.1:80"', '10.0.0.1:80 junk', '10.0.0.1:80 --random', '10.0.0.1:80 --persistent', ''],
   },
   iface: {
     good: ['docker_gwbridge', 'eth0', 'veth+', 'br-0123456789ab'],
-    bad: ['!', '-x', 'eth"0', 'a\\b', 'averyveryverylongname', '"eth0"', 'eth0+x', '+'],
+    // '': `-i  -o …` (a blank too many: the JS slot reader before the patterns took it as an empty value).
+    bad: ['!', '-x', 'eth"0', 'a\\b', 'averyveryverylongname', '"eth0"', 'eth0+x', '+', '', 'eth0\r', 'é\t'],
   },
 };
 
