@@ -9,7 +9,7 @@
  * per part, the parts shared between rules), and only the others go through the full reader.
  */
 import { ProblemSink, type ParseOptions, type ParseResult, type SavedDump } from '../problem';
-import type { Chain, Counters, IptablesFlavour, Rule, Ruleset, Table } from '../model/netfilter';
+import type { Chain, Counters, IptablesFlavour, Rule, Ruleset, Table, TableName } from '../model/netfilter';
 import { TABLE_NAMES } from '../model/netfilter';
 import {
   ChainIndex,
@@ -146,97 +146,121 @@ function copyReading(r: ParseResult<Ruleset>, file: string): ParseResult<Ruleset
 
 /** {@link parseIptablesSave} proper. */
 function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
-  const file = opts.file ?? '<input>';
-  const sink = new ProblemSink(file);
-  const off = opts.lineOffset ?? 0;
-  const rs: Ruleset = { family: 'ipv4', flavour: 'unknown', tables: [] };
-  const hintV6 = opts.hint !== undefined && /ip6/i.test(opts.hint);
-  let headerV6 = false;
-  let sawHeader = false;
+  return new SaveReader(text, opts).read();
+}
 
-  const nul = text.indexOf('\0');
-  if (nul >= 0 && nul < 65536) {
-    sink.error('binary', 1 + off, 'this is binary data, not iptables-save output (it contains NUL bytes); nothing was read');
-    return { value: rs, problems: sink.problems };
-  }
+/**
+ * The state of one iptables-save read. A class, not closures in `readSave`: V8 keeps the
+ * optimised code of methods from one read to the next, where closures made per read were
+ * compiled again by every read (measured: every warm read recompiled about 20 functions).
+ */
+class SaveReader {
+  private readonly file: string;
+  private readonly sink: ProblemSink;
+  private readonly off: number;
+  private readonly rs: Ruleset = { family: 'ipv4', flavour: 'unknown', tables: [] };
+  private readonly hintV6: boolean;
+  private headerV6 = false;
+  private sawHeader = false;
+  private readonly tok = new RuleTokens();
+  private readonly cache: SpecCache;
+  private readonly mode: FastMode;
+  private readonly lazyDump: LazyDump;
+  private readonly env: RuleEnv;
 
-  const tok = new RuleTokens();
-  const cache = sharedCache(opts);
-  const mode = opts.lazy === false ? FastMode.Eager : FastMode.Lazy;
-  cache.newDump();
-  const lazyDump: LazyDump = { input: text, file, cache };
-  const env: RuleEnv = { sink, line: 0, family: hintV6 ? 'ipv6' : 'ipv4', sawIPv6: false, cache, text, lineStart: 0 };
-
-  let table: Table | undefined; // the table rules go to (undefined after COMMIT)
-  let open: Table | undefined; // the table whose block we are in (for the missing-COMMIT check)
-  let chains = new ChainIndex();
-  let lastChain: Chain | undefined; // the chain of the previous rule (rules come chain by chain)
-  let nextChain = 0; // where in table.chains the next chain's rules are expected
-  let declHashes: number[] = []; // hashText of each name in table.chains
-  let declStarts: number[] = []; // where each is spelled in the text (its declaration), or -1
+  private table: Table | undefined = undefined; // the table rules go to (undefined after COMMIT)
+  private open: Table | undefined = undefined; // the table whose block we are in (for the missing-COMMIT check)
+  private chains = new ChainIndex();
+  private lastChain: Chain | undefined = undefined; // the chain of the previous rule (rules come chain by chain)
+  private nextChain = 0; // where in table.chains the next chain's rules are expected
+  private declHashes: number[] = []; // hashText of each name in table.chains
+  private declStarts: number[] = []; // where each is spelled in the text (its declaration), or -1
   // The chain of the previous rule met by the fast path, and where its name is spelled.
-  let prevChain: Chain | undefined;
-  let prevStart = 0;
-  let prevEnd = 0;
+  private prevChain: Chain | undefined = undefined;
+  private prevStart = 0;
+  private prevEnd = 0;
   // Rules that jump to a chain not declared (yet), checked when the table ends (parallel arrays).
-  let jumpRules: Rule[] = [];
-  let jumpCols: number[] = [];
-
+  private jumpRules: Rule[] = [];
+  private jumpCols: number[] = [];
   // The rules of the chain being read wait in `pend` and go to the chain in one exact-size array
   // when the next chain starts (arrays grown by push keep spare room; a kube-proxy dump has
   // 100 000 chains of two rules).
-  const pend: Rule[] = [];
-  let npend = 0;
-  const flush = (): void => {
-    if (lastChain === undefined || npend === 0) return;
-    const add = pend.slice(0, npend);
+  private readonly pend: Rule[] = [];
+  private npend = 0;
+
+  private inBlock = false; // between `*table` and `# Completed on`
+  private skipping = false; // inside a block of an unknown table
+  private lineErrors = 0;
+  private lineErrorsHidden = 0;
+  private firstHiddenLine = 0;
+
+  constructor(
+    private readonly text: string,
+    opts: ParseOptions,
+  ) {
+    this.file = opts.file ?? '<input>';
+    this.sink = new ProblemSink(this.file);
+    this.off = opts.lineOffset ?? 0;
+    this.hintV6 = opts.hint !== undefined && /ip6/i.test(opts.hint);
+    this.cache = sharedCache(opts);
+    this.mode = opts.lazy === false ? FastMode.Eager : FastMode.Lazy;
+    this.lazyDump = { input: text, file: this.file, cache: this.cache };
+    this.env = { sink: this.sink, line: 0, family: this.hintV6 ? 'ipv6' : 'ipv4', sawIPv6: false, cache: this.cache, text, lineStart: 0 };
+  }
+
+  private flush(): void {
+    const lastChain = this.lastChain;
+    if (lastChain === undefined || this.npend === 0) return;
+    const add = this.pend.slice(0, this.npend);
     lastChain.rules = lastChain.rules.length === 0 ? add : lastChain.rules.concat(add);
-    npend = 0;
-  };
+    this.npend = 0;
+  }
+
   /** The index the next rule of `chain` gets. */
-  const nextIndex = (chain: Chain): number => chain.rules.length + (chain === lastChain ? npend : 0);
+  private nextIndex(chain: Chain): number {
+    return chain.rules.length + (chain === this.lastChain ? this.npend : 0);
+  }
+
   /** Appends a rule to its chain (see `pend`). */
-  const append = (chain: Chain, rule: Rule): void => {
-    if (chain !== lastChain) {
-      flush();
-      lastChain = chain;
+  private append(chain: Chain, rule: Rule): void {
+    if (chain !== this.lastChain) {
+      this.flush();
+      this.lastChain = chain;
     }
-    pend[npend++] = rule;
-  };
+    this.pend[this.npend++] = rule;
+  }
 
   /** Notes a rule's jump to a user chain: `target` when declared already, else checked when the table ends. */
-  const jump = (rule: Rule, target: Chain | undefined, start: number, end: number): void => {
+  private jump(rule: Rule, target: Chain | undefined, start: number, end: number): void {
     if (target !== undefined) rule.spec.target!.name = target.name; // one string per chain name (the same text: harmless on shared targets)
     else {
-      jumpRules.push(rule);
-      jumpCols.push(start, end);
+      this.jumpRules.push(rule);
+      this.jumpCols.push(start, end);
     }
-  };
-  let inBlock = false; // between `*table` and `# Completed on`
-  let skipping = false; // inside a block of an unknown table
-  let lineErrors = 0;
-  let lineErrorsHidden = 0;
-  let firstHiddenLine = 0;
+  }
 
-  const badLine = (lineNo: number, raw: string, msg: string): void => {
-    if (lineErrors < MAX_LINE_ERRORS) {
-      lineErrors++;
-      sink.lineProblem('error', 'unparseable-line', lineNo, raw, msg);
+  private badLine(lineNo: number, raw: string, msg: string): void {
+    if (this.lineErrors < MAX_LINE_ERRORS) {
+      this.lineErrors++;
+      this.sink.lineProblem('error', 'unparseable-line', lineNo, raw, msg);
     } else {
-      if (lineErrorsHidden === 0) firstHiddenLine = lineNo;
-      lineErrorsHidden++;
+      if (this.lineErrorsHidden === 0) this.firstHiddenLine = lineNo;
+      this.lineErrorsHidden++;
     }
-  };
+  }
 
-  const closeTable = (): void => {
+  private closeTable(): void {
+    const open = this.open;
     if (!open) return;
+    const sink = this.sink;
     if (!open.committed) {
       sink.error('missing-commit', open.source.line, `table ${open.name} has no COMMIT line (truncated dump?); iptables-restore would not load it, meshtrace keeps its rules`, 1, open.name.length + 2);
     }
+    const { jumpRules, jumpCols } = this;
     for (let j = 0; j < jumpRules.length; j++) {
       const spec = jumpRules[j].spec;
       const t = spec.target!;
-      const target = chains.get(t.name);
+      const target = this.chains.get(t.name);
       if (target) {
         t.name = target.name; // declared after the rule
         continue;
@@ -246,23 +270,23 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
       const name = clip(t.name);
       sink.error('undeclared-target', jumpRules[j].source.line, `\`${t.goto ? '-g' : '-j'} ${name}\`: no chain ${name} is declared in table ${open.name} (no \`:${name} - [0:0]\` line) and it is not a target meshtrace knows`, jumpCols[2 * j] + 1, jumpCols[2 * j + 1] + 1);
     }
-    flush();
-    jumpRules = [];
-    jumpCols = [];
-    open = undefined;
-    table = undefined;
-    lastChain = undefined;
-    prevChain = undefined;
-  };
+    this.flush();
+    this.jumpRules = [];
+    this.jumpCols = [];
+    this.open = undefined;
+    this.table = undefined;
+    this.lastChain = undefined;
+    this.prevChain = undefined;
+  }
 
   /**
    * The fast path for a rule line `text[ls, end)` (first non-blank at `p`, `c0`): `[PKTS:BYTES]
    * -A CHAIN …` of a declared chain whose rule is shaped, spelled before, or made of shared or
-   * plain parts. Returns false to have the line read by the full reader. A function of its own
+   * plain parts. Returns false to have the line read by the full reader. A method of its own
    * so the optimised code of the hot path outlives the deoptimisations of the rest of the loop.
    */
-  const fastLine = (table: Table, ls: number, p: number, end: number, c0: number, lineNo: number): boolean => {
-    // Fast path: `[PKTS:BYTES] -A CHAIN …` of a declared chain whose parts are shared or plain.
+  private fastLine(table: Table, ls: number, p: number, end: number, c0: number, lineNo: number): boolean {
+    const text = this.text;
     let at = p;
     let counters: Counters | undefined;
     if (c0 === 91) {
@@ -273,292 +297,324 @@ function readSave(text: string, opts: ParseOptions): ParseResult<Ruleset> {
         while (at < end && (text.charCodeAt(at) === 32 || text.charCodeAt(at) === 9)) at++;
       } else at = end;
     }
-    if (at + 3 < end && text.charCodeAt(at) === 45 && text.charCodeAt(at + 1) === 65 && (text.charCodeAt(at + 2) === 32 || text.charCodeAt(at + 2) === 9)) {
-      let cs = at + 3;
-      while (cs < end && (text.charCodeAt(cs) === 32 || text.charCodeAt(cs) === 9)) cs++;
-      let ce = cs;
-      let c = 0;
-      // Most rules are in the chain of the rule before: its name is compared where that rule spells it.
-      let chain = prevChain;
-      if (chain !== undefined) {
-        const n = prevEnd - prevStart;
-        if (cs + n <= end && sameText(text, prevStart, cs, cs + n) && (cs + n === end || (c = text.charCodeAt(cs + n)) === 32 || c === 9)) ce = cs + n;
-        else chain = undefined;
-      }
-      if (chain === undefined) {
-        let h = 0;
-        while (ce < end && (c = text.charCodeAt(ce)) !== 32 && c !== 9 && c !== 34) {
-          h = (Math.imul(h, 31) + c) | 0;
-          ce++;
-        }
-        // iptables-save prints the rules chain by chain in the order it declared the chains:
-        // the next chain is most often the one declared next (then no hash lookup is needed).
-        const list = table.chains;
-        for (let j = nextChain; j < list.length && j < nextChain + 4; j++) {
-          if (declHashes[j] === h && (declStarts[j] >= 0 ? ce - cs === list[j].name.length && sameText(text, declStarts[j], cs, ce) : spells(list[j].name, text, cs, ce))) {
-            chain = list[j];
-            nextChain = j + 1;
-            break;
-          }
-        }
-        if (chain === undefined && ce > cs && c !== 34) chain = chains.find(h, text, cs, ce);
-        prevChain = chain;
-        prevStart = cs;
-        prevEnd = ce;
-      }
-      if (ce > cs && c !== 34 && chain !== undefined) {
-        // A lazy rule packs the line's length and the chain's end in one field: longer lines are read now.
-        const fits = end - at <= LAZY_MAX_LENGTH && ce - at <= LAZY_MAX_FROM;
-        let spec = readRuleFast(text, ce, end, cache, chains, env, fits ? mode : FastMode.Eager);
-        if ((mode !== FastMode.Lazy || !fits) && spec instanceof LazyRule) spec = spec.spec; // an eager read of a capture read lazily before
-        let rule: Rule;
-        if (spec === SHAPED || spec instanceof LazyRule) {
-          // Checked, nothing to report; the spec is read on first use (lazyRule.ts), shared with
-          // a rule spelled the same met before (`same`).
-          const same = spec === SHAPED ? undefined : (spec as LazyRule);
-          const lazy = new LazyRule(chain, nextIndex(chain), counters, lazyDump, at, end, ce, env.family === 'ipv6', lineNo, same);
-          if (same === undefined && fastTarget.whole) {
-            const fam = { family6: env.family === 'ipv6', saw6: env.sawIPv6 };
-            rememberRule(cache, fam, env, text, ce, fastTarget.lineEnd, undefined, fastTarget.chain, fastTarget.start, fastTarget.end, fastTarget.lineHash, lazy);
-          }
-          rule = lazy;
-        } else if (spec !== undefined) {
-          rule =
-            counters === undefined
-              ? { id: '', table: table.name, chain: chain.name, index: nextIndex(chain), spec, text: text.slice(at, end), source: { file, line: lineNo } }
-              : { id: '', table: table.name, chain: chain.name, index: nextIndex(chain), spec, text: text.slice(at, end), source: { file, line: lineNo }, counters };
-        } else return false;
-        append(chain, rule);
-        if (fastTarget.chain && fastTarget.found === undefined) {
-          jumpRules.push(rule);
-          jumpCols.push(fastTarget.start - ls, fastTarget.end - ls);
-        }
-        return true;
-      }
+    if (!(at + 3 < end && text.charCodeAt(at) === 45 && text.charCodeAt(at + 1) === 65 && (text.charCodeAt(at + 2) === 32 || text.charCodeAt(at + 2) === 9))) return false;
+    let cs = at + 3;
+    while (cs < end && (text.charCodeAt(cs) === 32 || text.charCodeAt(cs) === 9)) cs++;
+    let ce = cs;
+    let c = 0;
+    // Most rules are in the chain of the rule before: its name is compared where that rule spells it.
+    let chain = this.prevChain;
+    if (chain !== undefined) {
+      const n = this.prevEnd - this.prevStart;
+      if (cs + n <= end && sameText(text, this.prevStart, cs, cs + n) && (cs + n === end || (c = text.charCodeAt(cs + n)) === 32 || c === 9)) ce = cs + n;
+      else chain = undefined;
     }
-    return false;
-  };
+    if (chain === undefined) {
+      let h = 0;
+      while (ce < end && (c = text.charCodeAt(ce)) !== 32 && c !== 9 && c !== 34) {
+        h = (Math.imul(h, 31) + c) | 0;
+        ce++;
+      }
+      // iptables-save prints the rules chain by chain in the order it declared the chains:
+      // the next chain is most often the one declared next (then no hash lookup is needed).
+      const list = table.chains;
+      const { declHashes, declStarts } = this;
+      const next = this.nextChain;
+      for (let j = next; j < list.length && j < next + 4; j++) {
+        if (declHashes[j] === h && (declStarts[j] >= 0 ? ce - cs === list[j].name.length && sameText(text, declStarts[j], cs, ce) : spells(list[j].name, text, cs, ce))) {
+          chain = list[j];
+          this.nextChain = j + 1;
+          break;
+        }
+      }
+      if (chain === undefined && ce > cs && c !== 34) chain = this.chains.find(h, text, cs, ce);
+      this.prevChain = chain;
+      this.prevStart = cs;
+      this.prevEnd = ce;
+    }
+    if (ce <= cs || c === 34 || chain === undefined) return false;
+    // A lazy rule packs the line's length and the chain's end in one field: longer lines are read now.
+    const fits = end - at <= LAZY_MAX_LENGTH && ce - at <= LAZY_MAX_FROM;
+    const mode = this.mode;
+    const env = this.env;
+    let spec = readRuleFast(text, ce, end, this.cache, this.chains, env, fits ? mode : FastMode.Eager);
+    if ((mode !== FastMode.Lazy || !fits) && spec instanceof LazyRule) spec = spec.spec; // an eager read of a capture read lazily before
+    let rule: Rule;
+    if (spec === SHAPED || spec instanceof LazyRule) {
+      // Checked, nothing to report; the spec is read on first use (lazyRule.ts), shared with
+      // a rule spelled the same met before (`same`).
+      const same = spec === SHAPED ? undefined : (spec as LazyRule);
+      const lazy = new LazyRule(chain, this.nextIndex(chain), counters, this.lazyDump, at, end, ce, env.family === 'ipv6', lineNo, same);
+      if (same === undefined && fastTarget.whole) {
+        const fam = { family6: env.family === 'ipv6', saw6: env.sawIPv6 };
+        rememberRule(this.cache, fam, env, text, ce, fastTarget.lineEnd, undefined, fastTarget.chain, fastTarget.start, fastTarget.end, fastTarget.lineHash, lazy);
+      }
+      rule = lazy;
+    } else if (spec !== undefined) {
+      const source = { file: this.file, line: lineNo };
+      rule =
+        counters === undefined
+          ? { id: '', table: table.name, chain: chain.name, index: this.nextIndex(chain), spec, text: text.slice(at, end), source }
+          : { id: '', table: table.name, chain: chain.name, index: this.nextIndex(chain), spec, text: text.slice(at, end), source, counters };
+    } else return false;
+    this.append(chain, rule);
+    if (fastTarget.chain && fastTarget.found === undefined) {
+      this.jumpRules.push(rule);
+      this.jumpCols.push(fastTarget.start - ls, fastTarget.end - ls);
+    }
+    return true;
+  }
 
   /** Reads the chain declaration `text[ls, end)` (`:` at `colon`) into `table`. */
-  const declare = (table: Table, ls: number, colon: number, end: number, lineNo: number): void => {
+  private declare(table: Table, ls: number, colon: number, end: number, lineNo: number): void {
     const nc = table.chains.length;
-    const dh = readChainDecl(text, ls, colon, end, lineNo, table, chains, sink, file);
+    const dh = readChainDecl(this.text, ls, colon, end, lineNo, table, this.chains, this.sink, this.file);
     if (table.chains.length > nc) {
-      declHashes.push(dh);
-      declStarts.push(colon + 1); // `:NAME`
+      this.declHashes.push(dh);
+      this.declStarts.push(colon + 1); // `:NAME`
     }
-  };
+  }
 
-  // Lines are found with indexOf (no array of 47 MB worth of lines); like splitLines, a line
-  // ends at \n or \r\n and a final newline does not make an extra empty line.
-  const len = text.length;
-  let next = 0;
-  let lineIdx = 0;
-  while (next < len) {
-    const ls = next;
-    let end = text.indexOf('\n', ls);
-    if (end < 0) end = next = len;
-    else {
-      next = end + 1;
-      if (end > ls && text.charCodeAt(end - 1) === 13) end--;
+  /** Starts the block of table `name` (its `*name` line). */
+  private startTable(name: TableName, lineNo: number, from: number, to: number): void {
+    const rs = this.rs;
+    const dup = rs.tables.findIndex((t) => t.name === name);
+    const t: Table = { name, chains: [], source: { file: this.file, line: lineNo }, committed: false };
+    if (dup >= 0) {
+      this.sink.warn('duplicate-table', lineNo, `table ${name} appears a second time; iptables-restore would replace the first one (line ${rs.tables[dup].source.line}) with this one, and so does meshtrace`, from, to);
+      rs.tables.splice(dup, 1);
     }
-    const lineNo = ++lineIdx + off;
-    let p = ls;
-    while (p < end && (text.charCodeAt(p) === 32 || text.charCodeAt(p) === 9)) p++;
-    if (p >= end) continue;
-    const c0 = text.charCodeAt(p);
+    rs.tables.push(t);
+    this.table = this.open = t;
+    this.chains = new ChainIndex();
+    this.lastChain = undefined;
+    this.nextChain = 0;
+    this.declHashes = [];
+    this.declStarts = [];
+    this.prevChain = undefined;
+    this.jumpRules = [];
+    this.jumpCols = [];
+  }
 
-    if ((c0 === 45 /* - */ || c0 === 91) /* [ */ && table !== undefined && !skipping && fastLine(table, ls, p, end, c0, lineNo)) continue;
-    if (c0 === 58 /* : */ && table !== undefined && !skipping) {
-      declare(table, ls, p, end, lineNo); // before the line is sliced: a kube-proxy dump has 100 000
-      continue;
+  read(): ParseResult<Ruleset> {
+    const { text, sink, rs } = this;
+    const nul = text.indexOf('\0');
+    if (nul >= 0 && nul < 65536) {
+      sink.error('binary', 1 + this.off, 'this is binary data, not iptables-save output (it contains NUL bytes); nothing was read');
+      return { value: rs, problems: sink.problems };
     }
+    this.cache.newDump();
 
-    const raw = text.slice(ls, end);
-    p -= ls;
+    // Lines are found with indexOf (no array of 47 MB worth of lines); like splitLines, a line
+    // ends at \n or \r\n and a final newline does not make an extra empty line.
+    const len = text.length;
+    const off = this.off;
+    let next = 0;
+    let lineIdx = 0;
+    while (next < len) {
+      const ls = next;
+      let end = text.indexOf('\n', ls);
+      if (end < 0) end = next = len;
+      else {
+        next = end + 1;
+        if (end > ls && text.charCodeAt(end - 1) === 13) end--;
+      }
+      const lineNo = ++lineIdx + off;
+      let p = ls;
+      while (p < end && (text.charCodeAt(p) === 32 || text.charCodeAt(p) === 9)) p++;
+      if (p >= end) continue;
+      const c0 = text.charCodeAt(p);
+      const table = this.table;
+      if (table !== undefined && !this.skipping) {
+        if ((c0 === 45 /* - */ || c0 === 91) /* [ */ && this.fastLine(table, ls, p, end, c0, lineNo)) continue;
+        if (c0 === 58 /* : */) {
+          this.declare(table, ls, p, end, lineNo); // before the line is sliced: a kube-proxy dump has 100 000
+          continue;
+        }
+      }
+      this.slowLine(text.slice(ls, end), ls, p - ls, c0, lineNo);
+    }
+    if (this.open) this.closeTable();
+    this.flush();
+    this.pend.length = 0;
+    fastTarget.found = undefined; // module state must not hold on to this ruleset
+    if (this.lineErrorsHidden > 0) {
+      sink.error('unparseable-line', this.firstHiddenLine, `${this.lineErrorsHidden} more lines could not be read (not shown one by one)`);
+    }
+    if (this.headerV6 || this.env.sawIPv6 || this.hintV6) rs.family = 'ipv6';
+    return { value: rs, problems: sink.problems };
+  }
 
+  /** Every line the fast paths do not take: `raw` is the line (from `ls` in the text), its first non-blank at `p`. */
+  private slowLine(raw: string, ls: number, p: number, c0: number, lineNo: number): void {
+    const { sink, rs, env } = this;
     if (c0 === 35 /* # */) {
       const body = raw.slice(p);
       if (body.startsWith('# Generated by ')) {
         // A header starts the next block; a block without COMMIT before it was cut short.
-        if (open) closeTable();
-        inBlock = false;
-        skipping = false;
+        if (this.open) this.closeTable();
+        this.inBlock = false;
+        this.skipping = false;
         const h = readHeader(body);
-        if (h && !sawHeader) {
-          sawHeader = true;
+        if (h && !this.sawHeader) {
+          this.sawHeader = true;
           rs.version = h.version;
           rs.flavour = h.flavour;
         }
         if (h && h.program.indexOf('ip6tables') >= 0) {
-          headerV6 = true;
+          this.headerV6 = true;
           env.family = 'ipv6';
         }
-        continue;
+        return;
       }
       if (body.startsWith('# Completed on ')) {
-        inBlock = false;
-        skipping = false;
-        continue;
+        this.inBlock = false;
+        this.skipping = false;
+        return;
       }
       if (body.startsWith('# Warning:')) {
         sink.lineProblem('info', 'nft-warning', lineNo, raw, `iptables-nft says: ${clip(body.slice(2), 120)}`);
-        continue;
+        return;
       }
       if (body.startsWith('# Table `')) {
         sink.lineProblem('info', 'nft-incompatible', lineNo, raw, `${clip(body.slice(2), 120)} (this table's rules are not in the dump)`);
-        continue;
+        return;
       }
-      if (inBlock) {
+      if (this.inBlock) {
         // iptables-save prints no other comment: someone inserted this line (iptables-restore ignores it).
         sink.lineProblem('warning', 'annotation', lineNo, raw, `comment line inside a table block: iptables-save does not print it, so it was added by hand (${clip(body)}); ignored`);
       } else {
         sink.lineProblem('info', 'comment', lineNo, raw, 'comment line (iptables-restore ignores it)');
       }
-      continue;
+      return;
     }
 
     if (c0 === 42 /* * */) {
-      if (open) closeTable();
-      inBlock = true;
+      if (this.open) this.closeTable();
+      this.inBlock = true;
       const name = raw.slice(p + 1).trim();
       if (!isTableName(name)) {
-        skipping = true;
+        this.skipping = true;
         sink.error('unknown-table', lineNo, `unknown table \`${clip(name)}\`: expected one of ${TABLE_NAMES.join(', ')}; its lines are skipped`, p + 1, raw.length + 1);
-        continue;
+        return;
       }
-      skipping = false;
-      const dup = rs.tables.findIndex((t) => t.name === name);
-      const t: Table = { name, chains: [], source: { file, line: lineNo }, committed: false };
-      if (dup >= 0) {
-        sink.warn('duplicate-table', lineNo, `table ${name} appears a second time; iptables-restore would replace the first one (line ${rs.tables[dup].source.line}) with this one, and so does meshtrace`, p + 1, raw.length + 1);
-        rs.tables.splice(dup, 1);
-      }
-      rs.tables.push(t);
-      table = open = t;
-      chains = new ChainIndex();
-      lastChain = undefined;
-      nextChain = 0;
-      declHashes = [];
-      declStarts = [];
-      prevChain = undefined;
-      jumpRules = [];
-      jumpCols = [];
-      continue;
+      this.skipping = false;
+      this.startTable(name, lineNo, p + 1, raw.length + 1);
+      return;
     }
 
-    if (skipping) {
+    if (this.skipping) {
       // An unknown table's block ends at its COMMIT.
-      if (raw.startsWith('COMMIT', p) && raw.slice(p + 6).trim().length === 0) skipping = false;
-      continue;
+      if (raw.startsWith('COMMIT', p) && raw.slice(p + 6).trim().length === 0) this.skipping = false;
+      return;
     }
 
+    const table = this.table;
     if (c0 === 58 /* : */) {
       if (!table) {
         sink.lineProblem('error', 'no-table', lineNo, raw, 'chain declaration outside a table: no `*table` line before it (or it comes after COMMIT); skipped');
-        continue;
+        return;
       }
-      declare(table, ls, ls + p, end, lineNo);
-      continue;
+      this.declare(table, ls, ls + p, ls + raw.length, lineNo);
+      return;
     }
 
     if (raw.startsWith('COMMIT', p) && raw.slice(p + 6).trim().length === 0) {
       if (!table) {
         sink.lineProblem('warning', 'stray-commit', lineNo, raw, 'COMMIT without a table to commit; ignored');
-        continue;
+        return;
       }
       table.committed = true;
-      closeTable();
-      continue;
+      this.closeTable();
+      return;
     }
 
     if (c0 === 45 /* - */ || c0 === 91 /* [ */) {
-      let at = p;
-      let counters: Counters | undefined;
-      if (c0 === 91) {
-        const bc = readBracketCounters(raw, p);
-        if (!bc) {
-          sink.error('bad-counters', lineNo, 'counters `[` are not closed: expected `[PACKETS:BYTES] -A ...`; line skipped', p + 1, raw.length + 1);
-          continue;
-        }
-        if (!bc.counters) {
-          sink.warn('bad-counters', lineNo, `malformed counters \`${clip(raw.slice(p, bc.next))}\`: expected \`[PACKETS:BYTES]\`; the rule is kept without counters`, p + 1, bc.next + 1);
-        }
-        counters = bc.counters;
-        at = bc.next;
-        while (at < raw.length && (raw.charCodeAt(at) === 32 || raw.charCodeAt(at) === 9)) at++;
-      }
-      tokenizeRule(raw, at, tok);
-      if (tok.openQuote >= 0) {
-        sink.error('unterminated-quote', lineNo, 'a `"` is never closed; rule skipped', tok.openQuote + 1, raw.length + 1);
-        continue;
-      }
-      if (tok.n === 0 || (tok.texts[0] !== '-A' && tok.texts[0] !== '--append')) {
-        const what = tok.n === 0 ? 'nothing' : `\`${clip(tok.texts[0])}\``;
-        sink.error('unsupported-command', lineNo, `expected a rule \`-A CHAIN ...\`, got ${what}; iptables-save prints only -A lines; skipped`, (tok.n ? tok.starts[0] : at) + 1, (tok.n ? tok.ends[0] : raw.length) + 1);
-        continue;
-      }
-      if (!table) {
-        sink.lineProblem('error', 'no-table', lineNo, raw, 'rule outside a table: no `*table` line before it (or it comes after COMMIT); skipped');
-        continue;
-      }
-      if (tok.n < 2) {
-        sink.error('bad-option', lineNo, '`-A` needs a chain name', tok.starts[0] + 1, tok.ends[0] + 1);
-        continue;
-      }
-      const chainName = tok.texts[1];
-      let chain = chains.get(chainName);
-      if (!chain) {
-        if (isBuiltinChain(table.name, chainName)) {
-          chain = { name: chainName, table: table.name, builtin: true, rules: [], source: { file, line: lineNo } };
-          chains.add(hashText(chainName, 0, chainName.length), chain);
-          table.chains.push(chain);
-          declHashes.push(hashText(chainName, 0, chainName.length));
-          declStarts.push(-1);
-          sink.info('implicit-chain', lineNo, `built-in chain ${chainName} has no \`:${chainName} POLICY [0:0]\` line; its policy is not known`, tok.starts[1] + 1, tok.ends[1] + 1);
-        } else {
-          sink.error('undeclared-chain', lineNo, `chain ${clip(chainName)} is not declared in table ${table.name} (no \`:${clip(chainName)} - [0:0]\` line before it); rule skipped`, tok.starts[1] + 1, tok.ends[1] + 1);
-          continue;
-        }
-      }
-      env.line = lineNo;
-      env.lineStart = ls;
-      const before = { family6: env.family === 'ipv6', saw6: env.sawIPv6 };
-      const problemsBefore = sink.problems.length;
-      const built = buildRuleSpec(raw, tok, 2, env);
-      if (!built) continue;
-      if (built.counters === undefined && sink.problems.length === problemsBefore && tok.n > 2 && !tok.quoted[1]) {
-        // Read cleanly: the next rule spelled the same (another node's, another table's) takes this spec.
-        rememberRule(cache, before, env, text, ls + tok.ends[1], ls + tok.ends[tok.n - 1], built.spec, built.chainTarget, ls + built.targetStart, ls + built.targetEnd);
-        // And the next one of the same shape is checked and left for later.
-        if (mode === FastMode.Lazy && before.family6 === (env.family === 'ipv6') && before.saw6 === env.sawIPv6) {
-          let tk = -1;
-          if (built.chainTarget) for (let k = 2; k < tok.n; k++) if (tok.starts[k] === built.targetStart) tk = k;
-          const sh = learnShape(raw, tok, 2, tok.ends[tok.n - 1], before.family6, tk, built.spec.target?.goto === true);
-          if (sh !== undefined) cache.shapes.add(sh);
-        }
-      }
-      const cnt = counters ?? built.counters;
-      const rule: Rule =
-        cnt === undefined
-          ? { id: '', table: table.name, chain: chain.name, index: nextIndex(chain), spec: built.spec, text: raw.slice(tok.starts[0]), source: { file, line: lineNo } }
-          : { id: '', table: table.name, chain: chain.name, index: nextIndex(chain), spec: built.spec, text: raw.slice(tok.starts[0]), source: { file, line: lineNo }, counters: cnt };
-      append(chain, rule);
-      if (built.chainTarget) jump(rule, chains.get(built.spec.target!.name), built.targetStart, built.targetEnd);
-      continue;
+      this.fullRule(raw, ls, p, c0, lineNo);
+      return;
     }
 
-    badLine(lineNo, raw, `cannot read this line: expected \`*table\`, \`:CHAIN POLICY [packets:bytes]\`, \`-A CHAIN ...\`, COMMIT or a \`#\` comment, got \`${clip(raw.slice(p))}\``);
+    this.badLine(lineNo, raw, `cannot read this line: expected \`*table\`, \`:CHAIN POLICY [packets:bytes]\`, \`-A CHAIN ...\`, COMMIT or a \`#\` comment, got \`${clip(raw.slice(p))}\``);
   }
-  if (open) closeTable();
-  flush();
-  pend.length = 0;
-  fastTarget.found = undefined; // module state must not hold on to this ruleset
-  if (lineErrorsHidden > 0) {
-    sink.error('unparseable-line', firstHiddenLine, `${lineErrorsHidden} more lines could not be read (not shown one by one)`);
+
+  /** A rule line the fast path did not take, read by the full reader (which learns its shape). */
+  private fullRule(raw: string, ls: number, p: number, c0: number, lineNo: number): void {
+    const { sink, env, tok, cache, text, mode } = this;
+    let at = p;
+    let counters: Counters | undefined;
+    if (c0 === 91) {
+      const bc = readBracketCounters(raw, p);
+      if (!bc) {
+        sink.error('bad-counters', lineNo, 'counters `[` are not closed: expected `[PACKETS:BYTES] -A ...`; line skipped', p + 1, raw.length + 1);
+        return;
+      }
+      if (!bc.counters) {
+        sink.warn('bad-counters', lineNo, `malformed counters \`${clip(raw.slice(p, bc.next))}\`: expected \`[PACKETS:BYTES]\`; the rule is kept without counters`, p + 1, bc.next + 1);
+      }
+      counters = bc.counters;
+      at = bc.next;
+      while (at < raw.length && (raw.charCodeAt(at) === 32 || raw.charCodeAt(at) === 9)) at++;
+    }
+    tokenizeRule(raw, at, tok);
+    if (tok.openQuote >= 0) {
+      sink.error('unterminated-quote', lineNo, 'a `"` is never closed; rule skipped', tok.openQuote + 1, raw.length + 1);
+      return;
+    }
+    if (tok.n === 0 || (tok.texts[0] !== '-A' && tok.texts[0] !== '--append')) {
+      const what = tok.n === 0 ? 'nothing' : `\`${clip(tok.texts[0])}\``;
+      sink.error('unsupported-command', lineNo, `expected a rule \`-A CHAIN ...\`, got ${what}; iptables-save prints only -A lines; skipped`, (tok.n ? tok.starts[0] : at) + 1, (tok.n ? tok.ends[0] : raw.length) + 1);
+      return;
+    }
+    const table = this.table;
+    if (!table) {
+      sink.lineProblem('error', 'no-table', lineNo, raw, 'rule outside a table: no `*table` line before it (or it comes after COMMIT); skipped');
+      return;
+    }
+    if (tok.n < 2) {
+      sink.error('bad-option', lineNo, '`-A` needs a chain name', tok.starts[0] + 1, tok.ends[0] + 1);
+      return;
+    }
+    const chainName = tok.texts[1];
+    let chain = this.chains.get(chainName);
+    if (!chain) {
+      if (isBuiltinChain(table.name, chainName)) {
+        chain = { name: chainName, table: table.name, builtin: true, rules: [], source: { file: this.file, line: lineNo } };
+        this.chains.add(hashText(chainName, 0, chainName.length), chain);
+        table.chains.push(chain);
+        this.declHashes.push(hashText(chainName, 0, chainName.length));
+        this.declStarts.push(-1);
+        sink.info('implicit-chain', lineNo, `built-in chain ${chainName} has no \`:${chainName} POLICY [0:0]\` line; its policy is not known`, tok.starts[1] + 1, tok.ends[1] + 1);
+      } else {
+        sink.error('undeclared-chain', lineNo, `chain ${clip(chainName)} is not declared in table ${table.name} (no \`:${clip(chainName)} - [0:0]\` line before it); rule skipped`, tok.starts[1] + 1, tok.ends[1] + 1);
+        return;
+      }
+    }
+    env.line = lineNo;
+    env.lineStart = ls;
+    const before = { family6: env.family === 'ipv6', saw6: env.sawIPv6 };
+    const problemsBefore = sink.problems.length;
+    const built = buildRuleSpec(raw, tok, 2, env);
+    if (!built) return;
+    if (built.counters === undefined && sink.problems.length === problemsBefore && tok.n > 2 && !tok.quoted[1]) {
+      // Read cleanly: the next rule spelled the same (another node's, another table's) takes this spec.
+      rememberRule(cache, before, env, text, ls + tok.ends[1], ls + tok.ends[tok.n - 1], built.spec, built.chainTarget, ls + built.targetStart, ls + built.targetEnd);
+      // And the next one of the same shape is checked and left for later.
+      if (mode === FastMode.Lazy && before.family6 === (env.family === 'ipv6') && before.saw6 === env.sawIPv6) {
+        let tk = -1;
+        if (built.chainTarget) for (let k = 2; k < tok.n; k++) if (tok.starts[k] === built.targetStart) tk = k;
+        const sh = learnShape(raw, tok, 2, tok.ends[tok.n - 1], before.family6, tk, built.spec.target?.goto === true);
+        if (sh !== undefined) cache.shapes.add(sh);
+      }
+    }
+    const cnt = counters ?? built.counters;
+    const source = { file: this.file, line: lineNo };
+    const rule: Rule =
+      cnt === undefined
+        ? { id: '', table: table.name, chain: chain.name, index: this.nextIndex(chain), spec: built.spec, text: raw.slice(tok.starts[0]), source }
+        : { id: '', table: table.name, chain: chain.name, index: this.nextIndex(chain), spec: built.spec, text: raw.slice(tok.starts[0]), source, counters: cnt };
+    this.append(chain, rule);
+    if (built.chainTarget) this.jump(rule, this.chains.get(built.spec.target!.name), built.targetStart, built.targetEnd);
   }
-  if (headerV6 || env.sawIPv6 || hintV6) rs.family = 'ipv6';
-  return { value: rs, problems: sink.problems };
 }
 
 /** Whether `s[a, a + (d - c))` and `s[c, d)` spell the same. */
