@@ -4,6 +4,7 @@
  * out in save form, and bad input.
  */
 import * as assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { parseIptablesSave } from '../../../src/core/parsers/parseIptablesSave';
 import { materializeRuleset } from '../../../src/core/parsers/lazyRule';
 import { formatRuleSpec } from '../../../src/core/parsers/iptablesRule';
@@ -560,6 +561,28 @@ describe('unit: parseIptablesSave', () => {
       assert.equal(rs[0].spec.target, rs[1].spec.target);
       assert.equal(rs[0].spec.proto, rs[1].spec.proto);
     });
+  });
+
+  it('a run of chain declarations reads as each line read on its own (random forms, duplicates, odd policies and counters)', () => {
+    // The first declaration of a run goes through readChainDecl, the ones right after it through
+    // declRun's loop; a line with a leading blank is always read on its own. Both must agree.
+    const name = fc.constantFrom('KUBE-SEP-A', 'KUBE-SEP-B', 'X', 'INPUT', 'OUTPUT', 'a"b', 'é', 'Y-1');
+    const rest = fc.constantFrom(' - [0:0]', ' - [0:0]', ' ACCEPT [1:2]', ' DROP [0:0]', ' - [1:x]', ' -  [0:0]', '  - [0:0]', ' - [0:0] junk', ' - [0:0]\r', ' -', ' - [0:0', '', ' QUEUE [0:0]');
+    fc.assert(
+      fc.property(fc.array(fc.tuple(name, rest), { minLength: 1, maxLength: 12 }), (decls) => {
+        const lines = decls.map(([n, r]) => `:${n}${r}`);
+        const run = parseIptablesSave(['*filter', ...lines, 'COMMIT', ''].join('\n'), { file: 'f' });
+        const alone = parseIptablesSave(['*filter', ...lines.map((l) => ' ' + l), 'COMMIT', ''].join('\n'), { file: 'f' });
+        assert.deepStrictEqual(run.value, alone.value);
+        // Columns: the blank moved every column but a whole-line problem's (1 to the line's end).
+        const key = (p: Problem, shift: number): unknown[] => [p.line, p.code, p.severity, p.message, p.col === 1 ? 1 : p.col - shift, p.col === 1 ? 0 : p.endCol - shift];
+        assert.deepStrictEqual(
+          run.problems.map((p) => key(p, 0)),
+          alone.problems.map((p) => key(p, 1)),
+        );
+      }),
+      { numRuns: 300 },
+    );
   });
 
   describe('problems', () => {

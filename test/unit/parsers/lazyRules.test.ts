@@ -9,7 +9,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { parseIptablesSave } from '../../../src/core/parsers/parseIptablesSave';
+import { keptLayouts, parseIptablesSave } from '../../../src/core/parsers/parseIptablesSave';
 import { canonProbability } from '../../../src/core/parsers/iptablesRule';
 import { detectKind } from '../../../src/core/parsers/detectKind';
 import { LazyRule, isLazyRule, materializeModel, materializeRuleset } from '../../../src/core/parsers/lazyRule';
@@ -471,6 +471,21 @@ describe('unit: lazy iptables-save rules', function () {
     assert.equal(rules[2].spec.target?.known, true);
     assert.equal(rules[0].spec.target?.known, true);
     assert.deepStrictEqual(materializeRuleset(lazy.value), eager.value);
+  });
+
+  it('the read kept for V8 layouts: clean, with lazy rules of a chain slot and a literal target, chains with policy and counters', () => {
+    // parseIptablesSave keeps this read alive so that the hidden classes of a read outlive every
+    // model (else each read after a collected model compiled the reader again). It only keeps
+    // them if it makes them.
+    const r = keptLayouts();
+    assert.deepStrictEqual(show(r.problems), []);
+    const lazy = lazyRules(r.value);
+    assert.ok(lazy.some((x) => x.spec.target?.name.startsWith('KUBE-SEP-')), 'no lazy rule with a chain slot');
+    assert.ok(lazy.some((x) => x.spec.target?.name === 'KUBE-MARK-MASQ'), 'no lazy rule with a literal chain target');
+    const chains = r.value.tables.flatMap((t) => t.chains);
+    assert.ok(chains.some((c) => c.builtin && c.policy !== undefined && c.counters !== undefined), 'no built-in chain with policy and counters');
+    assert.ok(chains.some((c) => !c.builtin), 'no user chain');
+    assert.ok(keptLayouts() === r, 'kept once');
   });
 
   it('LazyRule: spec can be set, JSON keys in the eager order, counters kept', () => {
