@@ -8,9 +8,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { spawn } from 'node:child_process';
 import { parseIptablesSave } from '../src/core/parsers/parseIptablesSave';
 import { isLazyRule } from '../src/core/parsers/lazyRule';
-import { Lab, labUnavailableReason, run } from '../test/kernel/lab';
+import { Lab, labUnavailableReason } from '../test/kernel/lab';
 import { genKubeProxySave, kubeProxyRuleCount } from './genKubeProxy';
 import { benchTrace } from './benchTrace';
 import { benchSimulate } from './benchSimulate';
@@ -73,61 +75,118 @@ interface ParseMeasurement {
   isolated: boolean;
 }
 
-/** Parses `file` `runs` times here; memory is measured around the first run with the model alive. */
-async function parseHere(file: string, runs: number, isolated: boolean): Promise<ParseMeasurement> {
-  const text = fs.readFileSync(file, 'utf8');
-  const times: number[] = [];
-  const readAll: number[] = [];
-  const eager: number[] = [];
-  let first: Omit<ParseMeasurement, 'times' | 'readAll' | 'eager' | 'peakRss' | 'gc' | 'isolated'> | undefined;
-  for (let i = 0; i < runs; i++) {
+/** Matches counted while reading every spec (kept so the reads are not optimised away). */
+export let specsRead = 0;
+
+/**
+ * Parses one file on request, the file read once. `parse()` times one load; memory is measured
+ * around the first with the model alive. `finish()` then times reading every spec afterwards and
+ * an eager load, and gives the whole measurement.
+ */
+class ParseSession {
+  private readonly text: string;
+  private readonly times: number[] = [];
+  private first: Omit<ParseMeasurement, 'times' | 'readAll' | 'eager' | 'peakRss' | 'gc' | 'isolated'> | undefined;
+
+  constructor(
+    private readonly file: string,
+    private readonly isolated: boolean,
+  ) {
+    this.text = fs.readFileSync(file, 'utf8');
+  }
+
+  parse(): number {
     gc?.();
     const before = process.memoryUsage();
-    const r = await timed(() => parseIptablesSave(text, { file: path.basename(file) }));
+    const t0 = process.hrtime.bigint();
+    const r = parseIptablesSave(this.text, { file: path.basename(this.file) });
+    const took = Number(process.hrtime.bigint() - t0) / 1e6;
     const after = process.memoryUsage();
-    times.push(r.ms);
-    if (!first) {
+    this.times.push(took);
+    if (!this.first) {
       let rules = 0;
       let lazy = 0;
-      for (const t of r.value.value.tables) for (const c of t.chains) for (const x of c.rules) {
+      for (const t of r.value.tables) for (const c of t.chains) for (const x of c.rules) {
         rules++;
         if (isLazyRule(x)) lazy++;
       }
-      const bad = r.value.problems.filter((p) => p.severity !== 'info').length;
-      first = { rules, lazy, bad, before, after };
+      const bad = r.problems.filter((p) => p.severity !== 'info').length;
+      this.first = { rules, lazy, bad, before, after };
     }
+    return took;
   }
-  // Peak memory of the load alone; reading every spec afterwards and the eager load come after.
-  const peakRss = process.resourceUsage().maxRSS * 1024;
-  for (let i = 0; i < runs; i++) {
-    gc?.();
-    const r = parseIptablesSave(text, { file: path.basename(file) });
-    // What a reader of the whole model does (the doctor, `load --json`): every rule's spec.
-    readAll.push(
-      (
-        await timed(() => {
-          let n = 0;
-          for (const t of r.value.tables) for (const c of t.chains) for (const x of c.rules) n += x.spec.matches.length;
-          return n;
-        })
-      ).ms,
-    );
+
+  finish(runs: number): ParseMeasurement {
+    // Peak memory of the loads alone; reading every spec afterwards and the eager load come after.
+    const peakRss = process.resourceUsage().maxRSS * 1024;
+    const base = { file: path.basename(this.file) };
+    const readAll: number[] = [];
+    const eager: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      gc?.();
+      const r = parseIptablesSave(this.text, base);
+      // What a reader of the whole model does (the doctor, `load --json`): every rule's spec.
+      const t0 = process.hrtime.bigint();
+      for (const t of r.value.tables) for (const c of t.chains) for (const x of c.rules) specsRead += x.spec.matches.length;
+      readAll.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    for (let i = 0; i < runs; i++) {
+      gc?.();
+      const t0 = process.hrtime.bigint();
+      parseIptablesSave(this.text, { ...base, lazy: false });
+      eager.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    return { ...this.first!, times: this.times, readAll, eager, peakRss, gc: gc !== undefined, isolated: this.isolated };
   }
-  for (let i = 0; i < runs; i++) {
-    gc?.();
-    eager.push((await timed(() => parseIptablesSave(text, { file: path.basename(file), lazy: false }))).ms);
-  }
-  return { ...first!, times, readAll, eager, peakRss, gc: gc !== undefined, isolated };
+}
+
+/** A {@link ParseSession} here, or in a child process (see {@link openParseSession}). */
+interface ParseRunner {
+  parse(): Promise<number>;
+  finish(runs: number): Promise<ParseMeasurement>;
 }
 
 /**
- * Runs {@link parseHere} in a child `node --expose-gc dist/bench.js --child-parse FILE` when this
- * is the bundled script, so the generator's memory does not count; in-process otherwise (tsx).
+ * A parse session in a child `node --expose-gc dist/bench.js --child-parse FILE` when this is
+ * the bundled script (so the generator's memory does not count, and the child's peak RSS is the
+ * parser's), which answers one line per command on stdin; here otherwise (tsx).
  */
-async function measureParse(file: string, runs: number): Promise<ParseMeasurement> {
-  if (!__filename.endsWith('.js')) return parseHere(file, runs, false);
-  const { stdout } = await run(process.execPath, ['--expose-gc', __filename, '--child-parse', file, '--runs', String(runs)], { timeoutMs: 1_800_000 });
-  return JSON.parse(stdout.trim().split('\n').pop() ?? '') as ParseMeasurement;
+function openParseSession(file: string): ParseRunner {
+  if (!__filename.endsWith('.js')) {
+    const here = new ParseSession(file, false);
+    return { parse: async () => here.parse(), finish: async (runs) => here.finish(runs) };
+  }
+  const child = spawn(process.execPath, ['--expose-gc', __filename, '--child-parse', file], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = readline.createInterface({ input: child.stdout });
+  const waiting: ((line: string) => void)[] = [];
+  lines.on('line', (line) => waiting.shift()?.(line));
+  const ask = (cmd: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`the parse child exited (${String(code)}) before answering ${cmd}`)));
+      waiting.push(resolve);
+      child.stdin.write(cmd + '\n');
+    });
+  return {
+    parse: async () => (JSON.parse(await ask('parse')) as { ms: number }).ms,
+    finish: async (runs) => {
+      const m = JSON.parse(await ask(`finish ${runs}`)) as ParseMeasurement;
+      child.stdin.end();
+      return m;
+    },
+  };
+}
+
+/** The child side of {@link openParseSession}: `parse` and `finish N` on stdin, one JSON line each on stdout. */
+async function serveParseSession(file: string): Promise<void> {
+  const session = new ParseSession(file, true);
+  for await (const line of readline.createInterface({ input: process.stdin })) {
+    const [cmd, arg] = line.split(' ');
+    if (cmd === 'parse') process.stdout.write(JSON.stringify({ ms: session.parse() }) + '\n');
+    else if (cmd === 'finish') {
+      process.stdout.write(JSON.stringify(session.finish(Number(arg))) + '\n');
+      return;
+    }
+  }
 }
 
 /** kube-proxy-shaped iptables-save: meshtrace load time and memory vs `iptables-restore --test`. */
@@ -146,8 +205,25 @@ const kubeProxyLoad: BenchCase = {
     console.log(`  input: ${file}`);
     console.log(`         ${services} services × ${endpoints} endpoints = ${rules.toLocaleString('en-US')} rules, ${mb(Buffer.byteLength(text))} (generated in ${ms(gen.ms)})`);
 
-    // (a) meshtrace, in a fresh child process so its peak RSS is the parser's alone.
-    const m = await measureParse(file, runs);
+    // meshtrace (in a child process of its own) and the real iptables-restore --test (in a
+    // namespace of our own) take turns, run for run: this machine's speed drifts by ±25 % over
+    // minutes, and both sides must see the same minutes for their ratio to mean anything.
+    const reason = labUnavailableReason(['iptables-restore']);
+    const lab = reason === undefined ? new Lab() : undefined;
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    let m: ParseMeasurement;
+    try {
+      const ns = lab ? await lab.addNamespace('bench') : undefined;
+      const session = openParseSession(file);
+      for (let i = 0; i < runs; i++) {
+        ours.push(await session.parse());
+        if (lab && ns) theirs.push((await timed(() => lab.exec(ns, 'iptables-restore', ['--test'], { input: text, timeoutMs: 600_000 }))).ms);
+      }
+      m = await session.finish(runs);
+    } finally {
+      await lab?.dispose();
+    }
     console.log(`  meshtrace parseIptablesSave: ${m.rules.toLocaleString('en-US')} rules read, ${m.bad} warnings/errors; ${m.lazy.toLocaleString('en-US')} of them of a shape read before (checked, spec read on first use)`);
     if (m.rules !== rules) console.log(`  !! expected ${rules.toLocaleString('en-US')} rules, read ${m.rules.toLocaleString('en-US')}`);
     console.log(
@@ -155,33 +231,20 @@ const kubeProxyLoad: BenchCase = {
         `heapUsed ${mb(m.before.heapUsed)} -> ${mb(m.after.heapUsed)} (+${mb(m.after.heapUsed - m.before.heapUsed)}), ` +
         `peak rss ${mb(m.peakRss)}${m.gc ? '' : ' (no --expose-gc: heap numbers include garbage)'}`,
     );
-    const ours = median(m.times);
-    console.log(`  meshtrace parseIptablesSave: median ${ms(ours)} of ${runs} (${m.times.map(ms).join(', ')})`);
+    const mine = median(ours);
+    console.log(`  meshtrace parseIptablesSave: median ${ms(mine)} of ${runs} (${ours.map(ms).join(', ')}; the first is the process's first, cold)`);
     console.log(`    then reading every spec:  median ${ms(median(m.readAll))} more (${m.readAll.map(ms).join(', ')})`);
     console.log(`    every spec read at load (lazy: false): median ${ms(median(m.eager))} (${m.eager.map(ms).join(', ')})`);
-
-    // (b) the real iptables-restore --test on the same file, in a namespace of our own.
-    const reason = labUnavailableReason(['iptables-restore']);
-    if (reason !== undefined) {
+    if (!lab) {
       console.log(`  iptables-restore --test: not run (${reason}); meshtrace numbers only`);
       return;
     }
-    const lab = new Lab();
-    try {
-      const ns = await lab.addNamespace('bench');
-      const theirs: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        const r = await timed(() => lab.exec(ns, 'iptables-restore', ['--test'], { input: text, timeoutMs: 600_000 }));
-        theirs.push(r.ms);
-      }
-      const t = median(theirs);
-      console.log(`  iptables-restore --test:     median ${ms(t)} of ${runs} (${theirs.map(ms).join(', ')})`);
-      const ratio = t / ours;
-      console.log(`  ratio iptables-restore --test / meshtrace = ${ratio.toFixed(1)}x (target >= 10x: ${ratio >= 10 ? 'met' : 'NOT met'})`);
-      console.log(`    the first (cold) load alone: ${(t / m.times[0]).toFixed(1)}x; with every spec read too: ${(t / (ours + median(m.readAll))).toFixed(1)}x; every spec read at load: ${(t / median(m.eager)).toFixed(1)}x`);
-    } finally {
-      await lab.dispose();
-    }
+    const t = median(theirs);
+    console.log(`  iptables-restore --test:     median ${ms(t)} of ${runs} (${theirs.map(ms).join(', ')}), each run right after meshtrace's run of the same number`);
+    const ratio = t / mine;
+    console.log(`  ratio iptables-restore --test / meshtrace = ${ratio.toFixed(1)}x (target >= 10x: ${ratio >= 10 ? 'met' : 'NOT met'})`);
+    console.log(`    run by run: ${theirs.map((x, i) => (x / ours[i]).toFixed(1) + 'x').join(', ')}`);
+    console.log(`    the first (cold) load alone: ${(t / ours[0]).toFixed(1)}x; with every spec read too: ${(t / (mine + median(m.readAll))).toFixed(1)}x; every spec read at load: ${(t / median(m.eager)).toFixed(1)}x`);
   },
 };
 
@@ -210,8 +273,7 @@ function parseArgs(argv: readonly string[]): { opts: BenchOptions; only: string[
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === '--child-parse') {
-    const { opts } = parseArgs(argv.slice(2));
-    process.stdout.write(JSON.stringify(await parseHere(argv[1], opts.runs, true)) + '\n');
+    await serveParseSession(argv[1]);
     return;
   }
   const { opts, only } = parseArgs(argv);
