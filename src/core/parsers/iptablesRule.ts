@@ -1534,7 +1534,9 @@ export class ChainIndex {
     this.meta[j + 1] = pos;
     this.meta[j + 2] = chain.name.length;
     this.meta[j + 3] = inText ? 1 : 0;
-    this.keys[i] = inText ? undefined : key;
+    // A slot is written once (chains are never removed), its key undefined until then: a name in
+    // `text` needs no write (one cache miss less per declaration in a table of 100 000).
+    if (!inText) this.keys[i] = key;
     this.size++;
   }
 }
