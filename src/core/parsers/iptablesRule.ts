@@ -1552,7 +1552,9 @@ export class ChainIndex {
  * after parsing (the simulator, model builder and language features only read it).
  */
 export class SpecCache {
-  readonly top = new TextIntern<TopParts>();
+  /** Top options, per family of the ruleset when the rule was started (an IPv4 address is an error in IPv6). */
+  readonly top4 = new TextIntern<TopParts>();
+  readonly top6 = new TextIntern<TopParts>();
   readonly ext4 = new TextIntern<Ext>();
   readonly ext6 = new TextIntern<Ext>();
   /**
@@ -1799,6 +1801,7 @@ function isBang(tok: RuleTokens, k: number): boolean {
  */
 export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env: RuleEnv): BuiltRule | null {
   const spec: RuleSpec = { matches: NO_MATCHES }; // scratch for the top options; the result is made at the end
+  const startV6 = env.family === 'ipv6'; // the top options' cache is per family (see SpecCache)
   const exts = scratchExts;
   const defs = scratchDefs;
   const rawStart = scratchRawStart;
@@ -2053,8 +2056,9 @@ export function buildRuleSpec(line: string, tok: RuleTokens, first: number, env:
     const ka = (env.text !== undefined ? (env.lineStart ?? 0) : 0) + tok.starts[first];
     const kb = ka + (tok.ends[topEnd - 1] - tok.starts[first]);
     const kh = kb - ka > MAX_PART ? 0 : hashText(ks, ka, kb);
-    const had = cache.top.find(kh, ks, ka, kb)?.value;
-    if (had === undefined) cache.top.add(kh, ks, ka, kb, topSnap);
+    const tops = startV6 ? cache.top6 : cache.top4;
+    const had = tops.find(kh, ks, ka, kb)?.value;
+    if (had === undefined) tops.add(kh, ks, ka, kb, topSnap);
     else if (src === topSnap.src && dst === topSnap.dst && iif === topSnap.iif && oif === topSnap.oif && proto === topSnap.proto && fragment === topSnap.fragment) {
       // No later top option replaced them: take the shared ones.
       src = had.src;
@@ -2145,6 +2149,12 @@ function topOption(top: Top, tok: RuleTokens, k: number, env: RuleEnv, spec: Rul
       const p = parseAddress(text, invert);
       if (p.error) {
         env.sink.error('bad-address', env.line, p.error, tok.starts[v] + 1, tok.ends[v] + 1);
+        return -1;
+      }
+      // ip6tables-restore reads `-s`/`-d` as IPv6 only (xtables_ip6parse_any: a dotted quad is
+      // neither an IPv6 address nor, for getaddrinfo with AF_INET6, a host name): it refuses the rule.
+      if (env.family === 'ipv6' && p.family !== 'ipv6' && p.name === undefined) {
+        env.sink.error('bad-address', env.line, `\`${clip(text)}\` is an IPv4 address in an IPv6 ruleset; ip6tables-restore refuses it`, tok.starts[v] + 1, tok.ends[v] + 1);
         return -1;
       }
       if (p.family === 'ipv6') {
@@ -2466,7 +2476,7 @@ export function readRuleFast(
   let proto: RuleSpec['proto'];
   let fragment: RuleSpec['fragment'];
   if (b > 0) {
-    const kept = cache.top.find(spansHash(0, b), s, spanStart[0], spanEnd[b - 1]);
+    const kept = (env.family === 'ipv6' ? cache.top6 : cache.top4).find(spansHash(0, b), s, spanStart[0], spanEnd[b - 1]);
     if (kept === undefined) return undefined;
     const tp = kept.value;
     if (tp.family6) env.family = 'ipv6';
