@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Problem } from '../core/problem';
 import type { DumpFile, Model } from '../core/model/model';
-import { isBundle, parseBundle } from '../core/parsers/parseBundle';
+import { dumpsOfFile } from '../core/parsers/parseBundle';
 import { buildModel } from '../core/model/buildModel';
 
 /** Files larger than this are refused with a problem instead of being read. */
@@ -81,13 +81,9 @@ function readText(abs: string, rel: string, problems: Problem[]): string | undef
 function readSingle(abs: string, rel: string, opts: LoadOptions, files: DumpFile[], problems: Problem[]): void {
   const text = readText(abs, rel, problems);
   if (text === undefined) return;
-  if (isBundle(text)) {
-    const b = parseBundle(text, rel);
-    files.push(...b.value);
-    problems.push(...b.problems);
-    return;
-  }
-  files.push({ path: rel, node: opts.node ?? 'pasted', namespace: opts.namespace ?? 'host', text, lineOffset: 0 });
+  const d = dumpsOfFile(text, rel, opts.node ?? 'pasted', opts.namespace ?? 'host');
+  files.push(...d.value);
+  problems.push(...d.problems);
 }
 
 interface Entry {
@@ -132,13 +128,9 @@ function readFolder(root: string, files: DumpFile[], problems: Problem[]): void 
     }
     const text = readText(e.abs, e.rel, problems);
     if (text === undefined) return;
-    if (isBundle(text)) {
-      const b = parseBundle(text, e.rel);
-      files.push(...b.value);
-      problems.push(...b.problems);
-      return;
-    }
-    files.push({ path: e.rel, node, namespace, text, lineOffset: 0 });
+    const d = dumpsOfFile(text, e.rel, node, namespace);
+    files.push(...d.value);
+    problems.push(...d.problems);
   };
   const readNode = (nodeAbs: string, nodeRel: string, nodeName: string): void => {
     const n = listDir(nodeAbs);

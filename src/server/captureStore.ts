@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DumpFile, Model } from '../core/model/model';
 import { buildModel } from '../core/model/buildModel';
-import { isBundle, parseBundle } from '../core/parsers/parseBundle';
+import { dumpsOfFile, isBundle } from '../core/parsers/parseBundle';
 import { CaptureIndex } from '../core/lang/captureIndex';
 import type { DocPlace } from '../core/lang/ruleDoc';
 import { listDir, readCapture } from '../node/loadCapture';
@@ -141,7 +141,7 @@ export class CaptureStore {
     let files: DumpFile[];
     let readProblems: Model['problems'] = [];
     if (loc.shape === 'file') {
-      files = isBundle(text) ? parseBundle(text, loc.rel).value : [{ path: loc.rel, node: 'pasted', namespace: 'host', text, lineOffset: 0 }];
+      files = dumpsOfFile(text, loc.rel, 'pasted', 'host').value;
     } else {
       const read = readCapture([loc.root]);
       files = read.files;
@@ -151,9 +151,7 @@ export class CaptureStore {
         // which of two dumps of one kind the model uses. A bundle's sections are replaced as a whole.
         const at = files.findIndex((f) => f.path === o.rel);
         const was = at >= 0 ? files[at] : undefined;
-        const mine: DumpFile[] = isBundle(o.text)
-          ? parseBundle(o.text, o.rel).value
-          : [{ path: o.rel, node: was?.node ?? o.place?.node ?? 'pasted', namespace: was?.namespace ?? o.place?.namespace ?? 'host', text: o.text, lineOffset: 0 }];
+        const mine = dumpsOfFile(o.text, o.rel, was?.node ?? o.place?.node ?? 'pasted', was?.namespace ?? o.place?.namespace ?? 'host').value;
         const rest = files.filter((f) => f.path !== o.rel);
         files = at >= 0 ? [...rest.slice(0, at), ...mine, ...rest.slice(at)] : [...rest, ...mine];
       }

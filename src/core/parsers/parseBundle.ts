@@ -85,3 +85,13 @@ function parseAttrs(s: string): Record<string, string> {
   }
   return out;
 }
+
+/**
+ * The dumps a file holds: a bundle's sections (with the bundle's problems), or else the whole
+ * text as one dump of `node`/`namespace`. How the loader, and the language server for a file
+ * open on its own, read any file.
+ */
+export function dumpsOfFile(text: string, file: string, node: string, namespace: string): ParseResult<DumpFile[]> {
+  if (isBundle(text)) return parseBundle(text, file);
+  return { value: [{ path: file, node, namespace, text, lineOffset: 0 }], problems: [] };
+}

@@ -5,7 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseBundle } from '../../../src/core/parsers/parseBundle';
+import { dumpsOfFile, parseBundle } from '../../../src/core/parsers/parseBundle';
 import { synthesize } from '../../../src/core/topology/synth';
 import { parseBundleRef } from './refParseBundle';
 
@@ -53,5 +53,21 @@ describe('unit: parseBundle (sections as slices)', () => {
       }),
       { numRuns: 800, seed: 11 },
     );
+  });
+});
+
+describe('unit: dumpsOfFile (how the loader and the language server read one file)', () => {
+  it('a bundle: its sections and its problems', () => {
+    const text = [H('n1', 'host', 'iptables-save'), '*nat', 'COMMIT', H('', 'host', 'x'), 'y', ''].join('\n');
+    assert.deepEqual(dumpsOfFile(text, 'b.txt', 'ignored', 'ignored'), parseBundle(text, 'b.txt'));
+    assert.ok(parseBundle(text, 'b.txt').problems.length > 0, 'the bad header is reported');
+  });
+
+  it('anything else: the whole text, one dump of the given node and namespace', () => {
+    const text = '*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n';
+    assert.deepEqual(dumpsOfFile(text, 'n1/ingress_sbox/iptables-save.txt', 'n1', 'ingress_sbox'), {
+      value: [{ path: 'n1/ingress_sbox/iptables-save.txt', node: 'n1', namespace: 'ingress_sbox', text, lineOffset: 0 }],
+      problems: [],
+    });
   });
 });
