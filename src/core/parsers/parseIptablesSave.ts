@@ -171,11 +171,13 @@ function keepLayouts(): [SaveReader, ParseResult<Ruleset>] {
     ':KUBE-SEP-A - [0:0]',
     ':KUBE-SEP-B - [0:0]',
     ':KUBE-SVC-A - [0:0]',
+    ':KUBE-SERVICES - [0:0]',
   ];
   for (const [sep, ip] of [['A', '192.0.2.1'], ['B', '192.0.2.2']]) {
     dump.push(`-A KUBE-SEP-${sep} -s ${ip}/32 -m comment --comment "ns/a:http" -j KUBE-MARK-MASQ`);
     dump.push(`-A KUBE-SEP-${sep} -p tcp -m comment --comment "ns/a:http" -m tcp -j DNAT --to-destination ${ip}:80`);
     dump.push(`-A KUBE-SVC-A -m comment --comment "ns/a:http" -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-${sep}`);
+    dump.push(`-A KUBE-SERVICES -d ${ip}/32 -p tcp -m comment --comment "ns/a:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-A`);
   }
   dump.push('COMMIT', '');
   const reader = new SaveReader(dump.join('\n'), { file: '<layouts>' });
