@@ -101,6 +101,9 @@ export interface ParseOptions {
    * State the parsers of one capture share (one object per load, passed to every parse): the
    * iptables rule parts already read, so the 100 near-identical rulesets of a swarm's nodes share
    * their parts instead of each reading them anew. Parsers fill it in; callers only create `{}`.
+   * A later dump spelled like an earlier one gets a copy of the earlier one's reading, made from
+   * the result returned then: read every dump of the capture before changing any result (as
+   * buildModel does: it parses every file, then builds).
    */
   shared?: ParseShare;
   /**
@@ -119,7 +122,7 @@ export interface ParseShare {
   saveDumps?: Map<number, SavedDump[]>;
 }
 
-/** An iptables-save dump read already in this capture, and what reading it gave. */
+/** An iptables-save dump read already in this capture, and what reading it gave (the result returned then). */
 export interface SavedDump {
   text: string;
   hint: string | undefined;

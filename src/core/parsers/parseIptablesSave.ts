@@ -108,7 +108,9 @@ export function parseIptablesSave(text: string, opts: ParseOptions = {}): ParseR
   if (prev !== undefined) return copyReading(prev.result, opts.file ?? '<input>');
   const result = readSave(text, opts);
   if (list.length < 4) {
-    list.push({ text, hint: opts.hint, lineOffset, result: copyReading(result, '') });
+    // Kept as returned, not copied now: most dumps are met once (copying a kube-proxy dump's
+    // reading took 85 ms and held 50 MB), and the capture's parses all come before any change.
+    list.push({ text, hint: opts.hint, lineOffset, result });
     seen.set(h, list);
   }
   return result;
