@@ -407,14 +407,69 @@ class SaveReader {
     return true;
   }
 
-  /** Reads the chain declaration `text[ls, end)` (`:` at `colon`) into `table`. */
-  private declare(table: Table, ls: number, colon: number, end: number, lineNo: number): void {
-    const nc = table.chains.length;
-    const dh = readChainDecl(this.text, ls, colon, end, lineNo, table, this.chains, this.sink, this.file);
-    if (table.chains.length > nc) {
-      this.declHashes.push(dh);
-      this.declStarts.push(colon + 1); // `:NAME`
+  /** Reads the chain declaration `:CHAIN POLICY [PKTS:BYTES]` (the line `text[ls, end)`, `:` at `p`) into `table`. */
+  private declare(table: Table, ls: number, p: number, end: number, lineNo: number): void {
+    const { text: s, sink } = this;
+    let q = p + 1;
+    let h = 0;
+    let c = 0;
+    while (q < end && (c = s.charCodeAt(q)) !== 32 && c !== 9) {
+      h = (Math.imul(h, 31) + c) | 0;
+      q++;
     }
+    const nameStart = p + 1;
+    const nameEnd = q;
+    while (q < end && (s.charCodeAt(q) === 32 || s.charCodeAt(q) === 9)) q++;
+    let r = q;
+    while (r < end && s.charCodeAt(r) !== 32 && s.charCodeAt(r) !== 9) r++;
+    const policyLen = r - q;
+    while (r < end && (s.charCodeAt(r) === 32 || s.charCodeAt(r) === 9)) r++;
+    const col = 1 - ls; // add to a position in s to get its column
+    if (nameEnd === nameStart || policyLen === 0) {
+      sink.lineProblem('error', 'bad-chain', lineNo, s.slice(ls, end), `${expectedDecl(s, p, end)}; skipped`);
+      return;
+    }
+    const had = this.chains.probe(h, s, nameStart, nameEnd);
+    if (typeof had !== 'number') {
+      sink.error('duplicate-chain', lineNo, `chain ${clip(had.name)} is declared twice in table ${table.name} (first at line ${had.source.line}); this declaration is ignored`, nameStart + col, nameEnd + col);
+      return;
+    }
+    const name = s.slice(nameStart, nameEnd);
+    const userChain = policyLen === 1 && s.charCodeAt(q) === 45; /* - */
+    // No rules yet: they come in one array when the chain's rules are read (`flush`).
+    const chain = newChain(name, table.name, !userChain, NO_RULES, this.file, lineNo);
+    if (!userChain) {
+      const policy = s.slice(q, q + policyLen);
+      if (policy === 'ACCEPT' || policy === 'DROP') chain.policy = policy;
+      else sink.warn('bad-policy', lineNo, `policy \`${clip(policy)}\` is not ACCEPT, DROP or \`-\`; the chain is kept without a policy`, q + col, q + col + policyLen);
+      if (!isBuiltinChain(table.name, name)) {
+        sink.warn('not-builtin', lineNo, `chain ${clip(name)} has a policy but is not a built-in chain of table ${table.name}`, nameStart + col, nameEnd + col);
+      }
+    }
+    if (r < end) {
+      // Checked for every chain, kept for built-in ones (a user chain's are `[0:0]`).
+      const after = s.charCodeAt(r) === 91 ? countersEnd(s, r + 1, end) : -1;
+      if (after < 0) {
+        sink.warn('bad-counters', lineNo, `malformed chain counters: ${expectedDecl(s, p, end)}; the chain is kept without counters`, r + col, end + col);
+      } else {
+        if (chain.builtin) chain.counters = { packets: scanned.packets, bytes: scanned.bytes };
+        if (after < end && s.slice(after, end).trim().length > 0) sink.warn('trailing-text', lineNo, `unexpected text after the counters: ${expectedDecl(s, p, end)}`, after + col, end + col);
+      }
+    }
+    this.enter(table, chain, h, had, nameStart);
+  }
+
+  /**
+   * Enters a chain into `table`: into the chain index at the slot `probe` gave (`at`, negative)
+   * with its name spelled at `text[nameStart…)`, or (`at` 0, `nameStart` -1: a built-in chain
+   * met in a rule) under its own name; and where the next rules look for it first.
+   */
+  private enter(table: Table, chain: Chain, h: number, at: number, nameStart: number): void {
+    if (at < 0) this.chains.putAt(at, h, chain, this.text, nameStart);
+    else this.chains.add(h, chain);
+    table.chains.push(chain);
+    this.declHashes.push(h);
+    this.declStarts.push(nameStart);
   }
 
   /** How many lines the last {@link declRun} read. */
@@ -430,21 +485,15 @@ class SaveReader {
    * every other declaration by {@link declare}.
    */
   private declRun(table: Table, from: number, lineIdx: number): number {
-    const { text, chains, declHashes, declStarts, file } = this;
+    const { text, chains, file } = this;
     const len = text.length;
     const first = lineIdx + 1 + this.off;
-    const list = table.chains;
     const tableName = table.name;
     let ls = from;
     let n = 0;
     while (ls < len && text.charCodeAt(ls) === 58 /* : */) {
-      let end = text.indexOf('\n', ls);
-      let next: number;
-      if (end < 0) end = next = len;
-      else {
-        next = end + 1;
-        if (end > ls && text.charCodeAt(end - 1) === 13) end--;
-      }
+      const nl = text.indexOf('\n', ls);
+      const end = lineEnd(text, ls, nl);
       const lineNo = first + n++;
       let q = ls + 1;
       let h = 0;
@@ -456,14 +505,10 @@ class SaveReader {
       // probe: the chain of that name, or `-1 - slot`; 0 here: not the common form.
       const had = q > ls + 1 && q + USER_DECL.length === end && spellsCodes(USER_DECL, text, q) ? chains.probe(h, text, ls + 1, q) : 0;
       if (typeof had === 'number' && had < 0) {
-        // As readChainDecl reads it: a user chain, no policy, counters checked (and not kept).
-        const chain: Chain = { name: text.slice(ls + 1, q), table: tableName, builtin: false, rules: NO_RULES, source: { file, line: lineNo } };
-        chains.putAt(had, h, chain, text, ls + 1);
-        list.push(chain);
-        declHashes.push(h);
-        declStarts.push(ls + 1);
+        // As declare reads it: a user chain, no policy, counters checked (and not kept).
+        this.enter(table, newChain(text.slice(ls + 1, q), tableName, false, NO_RULES, file, lineNo), h, had, ls + 1);
       } else this.declare(table, ls, ls, end, lineNo);
-      ls = next;
+      ls = nl < 0 ? len : nl + 1;
     }
     this.runLines = n;
     return ls;
@@ -507,12 +552,9 @@ class SaveReader {
     let lineIdx = 0;
     while (next < len) {
       const ls = next;
-      let end = text.indexOf('\n', ls);
-      if (end < 0) end = next = len;
-      else {
-        next = end + 1;
-        if (end > ls && text.charCodeAt(end - 1) === 13) end--;
-      }
+      const nl = text.indexOf('\n', ls);
+      const end = lineEnd(text, ls, nl);
+      next = nl < 0 ? len : nl + 1;
       const lineNo = ++lineIdx + off;
       let p = ls;
       while (p < end && (text.charCodeAt(p) === 32 || text.charCodeAt(p) === 9)) p++;
@@ -674,11 +716,8 @@ class SaveReader {
     let chain = this.chains.get(chainName);
     if (!chain) {
       if (isBuiltinChain(table.name, chainName)) {
-        chain = { name: chainName, table: table.name, builtin: true, rules: [], source: { file: this.file, line: lineNo } };
-        this.chains.add(hashText(chainName, 0, chainName.length), chain);
-        table.chains.push(chain);
-        this.declHashes.push(hashText(chainName, 0, chainName.length));
-        this.declStarts.push(-1);
+        chain = newChain(chainName, table.name, true, [], this.file, lineNo);
+        this.enter(table, chain, hashText(chainName, 0, chainName.length), 0, -1);
         sink.info('implicit-chain', lineNo, `built-in chain ${chainName} has no \`:${chainName} POLICY [0:0]\` line; its policy is not known`, tok.starts[1] + 1, tok.ends[1] + 1);
       } else {
         sink.error('undeclared-chain', lineNo, `chain ${clip(chainName)} is not declared in table ${table.name} (no \`:${clip(chainName)} - [0:0]\` line before it); rule skipped`, tok.starts[1] + 1, tok.ends[1] + 1);
@@ -752,63 +791,22 @@ function readHeader(body: string): { program: string; version?: string; flavour:
   return { program, version: version || undefined, flavour };
 }
 
+/** A chain as every reader of a declaration makes it (one literal: one hidden class for all). */
+function newChain(name: string, table: TableName, builtin: boolean, rules: Rule[], file: string, line: number): Chain {
+  return { name, table, builtin, rules, source: { file, line } };
+}
+
+/**
+ * Where the line that starts at `ls` ends, its newline at `nl` (-1: the text's end): like
+ * splitLines, a line ends at \n or \r\n.
+ */
+function lineEnd(s: string, ls: number, nl: number): number {
+  if (nl < 0) return s.length;
+  return nl > ls && s.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+}
+
 /** The message for a chain declaration line `s[p, end)` that does not read. */
 function expectedDecl(s: string, p: number, end: number): string {
   return `expected \`:CHAIN POLICY [packets:bytes]\`, got \`${clip(s.slice(p, end))}\``;
 }
 
-/**
- * Reads `:CHAIN POLICY [PKTS:BYTES]` (the line `s[ls, end)`, `:` at `p`) into the table; returns
- * the {@link hashText} of the name.
- */
-function readChainDecl(s: string, ls: number, p: number, end: number, lineNo: number, table: Table, chains: ChainIndex, sink: ProblemSink, file: string): number {
-  let q = p + 1;
-  let h = 0;
-  let c = 0;
-  while (q < end && (c = s.charCodeAt(q)) !== 32 && c !== 9) {
-    h = (Math.imul(h, 31) + c) | 0;
-    q++;
-  }
-  const nameStart = p + 1;
-  const nameEnd = q;
-  while (q < end && (s.charCodeAt(q) === 32 || s.charCodeAt(q) === 9)) q++;
-  let r = q;
-  while (r < end && s.charCodeAt(r) !== 32 && s.charCodeAt(r) !== 9) r++;
-  const policyLen = r - q;
-  while (r < end && (s.charCodeAt(r) === 32 || s.charCodeAt(r) === 9)) r++;
-  const col = 1 - ls; // add to a position in s to get its column
-  if (nameEnd === nameStart || policyLen === 0) {
-    sink.lineProblem('error', 'bad-chain', lineNo, s.slice(ls, end), `${expectedDecl(s, p, end)}; skipped`);
-    return h;
-  }
-  const had = chains.probe(h, s, nameStart, nameEnd);
-  if (typeof had !== 'number') {
-    sink.error('duplicate-chain', lineNo, `chain ${clip(had.name)} is declared twice in table ${table.name} (first at line ${had.source.line}); this declaration is ignored`, nameStart + col, nameEnd + col);
-    return h;
-  }
-  const name = s.slice(nameStart, nameEnd);
-  const userChain = policyLen === 1 && s.charCodeAt(q) === 45; /* - */
-  // No rules yet: they come in one array when the chain's rules are read (`flush`).
-  const chain: Chain = { name, table: table.name, builtin: !userChain, rules: NO_RULES, source: { file, line: lineNo } };
-  if (!userChain) {
-    const policy = s.slice(q, q + policyLen);
-    if (policy === 'ACCEPT' || policy === 'DROP') chain.policy = policy;
-    else sink.warn('bad-policy', lineNo, `policy \`${clip(policy)}\` is not ACCEPT, DROP or \`-\`; the chain is kept without a policy`, q + col, q + col + policyLen);
-    if (!isBuiltinChain(table.name, name)) {
-      sink.warn('not-builtin', lineNo, `chain ${clip(name)} has a policy but is not a built-in chain of table ${table.name}`, nameStart + col, nameEnd + col);
-    }
-  }
-  if (r < end) {
-    // Checked for every chain, kept for built-in ones (a user chain's are `[0:0]`).
-    const after = s.charCodeAt(r) === 91 ? countersEnd(s, r + 1, end) : -1;
-    if (after < 0) {
-      sink.warn('bad-counters', lineNo, `malformed chain counters: ${expectedDecl(s, p, end)}; the chain is kept without counters`, r + col, end + col);
-    } else {
-      if (chain.builtin) chain.counters = { packets: scanned.packets, bytes: scanned.bytes };
-      if (after < end && s.slice(after, end).trim().length > 0) sink.warn('trailing-text', lineNo, `unexpected text after the counters: ${expectedDecl(s, p, end)}`, after + col, end + col);
-    }
-  }
-  chains.putAt(had, h, chain, s, nameStart);
-  table.chains.push(chain);
-  return h;
-}

@@ -564,7 +564,7 @@ describe('unit: parseIptablesSave', () => {
   });
 
   it('a run of chain declarations reads as each line read on its own (random forms, duplicates, odd policies and counters)', () => {
-    // The first declaration of a run goes through readChainDecl, the ones right after it through
+    // The first declaration of a run goes through declare, the ones right after it through
     // declRun's loop; a line with a leading blank is always read on its own. Both must agree.
     const name = fc.constantFrom('KUBE-SEP-A', 'KUBE-SEP-B', 'X', 'INPUT', 'OUTPUT', 'a"b', 'é', 'Y-1');
     const rest = fc.constantFrom(' - [0:0]', ' - [0:0]', ' ACCEPT [1:2]', ' DROP [0:0]', ' - [1:x]', ' -  [0:0]', '  - [0:0]', ' - [0:0] junk', ' - [0:0]\r', ' -', ' - [0:0', '', ' QUEUE [0:0]');
