@@ -34,7 +34,7 @@
  *
  * A shape is checked by one sticky regexp (the literal pieces escaped character by character, so
  * no dump text is ever pattern syntax; the slots as SLOT_PATTERN), then its chain slot, which
- * ends the rule, by `readSlot`. Measured on a 320 000-rule kube-proxy dump, the regexp (native
+ * ends the rule, by `readChainSlot`. Measured on a 320 000-rule kube-proxy dump, the regexp (native
  * code for one-byte text) made the whole load about 13 % faster than comparing in JS.
  */
 import type { Chain } from '../model/netfilter';
@@ -53,7 +53,7 @@ export const enum Slot {
 /**
  * A rule shape: `lits[0] slot[0] lits[1] … slot[k-1] lits[k]`, checked by one sticky regexp
  * ({@link shapePattern}) up to the end of the rule, or up to a chain slot, which ends the rule
- * and is read by {@link readSlot}.
+ * and is read by {@link readChainSlot}.
  */
 export interface Shape {
   re: RegExp;
@@ -62,13 +62,9 @@ export interface Shape {
   v6: boolean;
   /** Whether the target is a user chain (jump or goto). */
   chainTarget: boolean;
-  /** The chain slot's index, or -1 (then the chain name, if any, is literal: see litTarget). */
+  /** The chain slot's index, or -1 (then the chain name, if any, is literal: see litTargetLength). */
   chainSlot: number;
-  /**
-   * A literal chain target (piece -1: none): its piece (always the last), its length and how
-   * far its end is from the rule's end.
-   */
-  litTargetPiece: number;
+  /** A literal chain target (length 0: none), in the last piece: its length and how far its end is from the rule's end. */
   litTargetLength: number;
   litTargetTail: number;
   /** The chain a literal target was last found to name, in the table of `chainIndex`. */
@@ -132,14 +128,14 @@ function matchShape(sh: Shape, s: string, from: number, end: number): boolean {
   const hit = shapeHit;
   if (sh.chainSlot >= 0) {
     // The chain slot ends the rule (a jump to a user chain takes no options).
-    const q = readSlot(sh.kinds[sh.chainSlot], s, p, end);
+    const q = readChainSlot(sh.kinds[sh.chainSlot], s, p, end);
     if (q !== end) return false;
     hit.targetStart = p;
     hit.targetEnd = q;
     return true;
   }
   if (p !== end) return false;
-  if (sh.litTargetPiece >= 0) {
+  if (sh.litTargetLength > 0) {
     // A literal chain target is in the last piece (nothing follows a jump to a user chain).
     hit.targetEnd = end - sh.litTargetTail;
     hit.targetStart = hit.targetEnd - sh.litTargetLength;
@@ -147,101 +143,35 @@ function matchShape(sh: Shape, s: string, from: number, end: number): boolean {
   return true;
 }
 
-/** Reads a decimal number of 1–`maxDigits` digits at `p` into `num`; returns where it ends, or -1. */
-let num = 0;
-function digits(s: string, p: number, end: number, maxDigits: number): number {
-  let v = 0;
-  const p0 = p;
-  while (p < end) {
-    const c = s.charCodeAt(p);
-    if (c < 48 || c > 57) break;
-    v = v * 10 + (c - 48);
-    if (++p - p0 > maxDigits) return -1;
-  }
-  if (p === p0) return -1;
-  num = v;
-  return p;
-}
-
-function blank(c: number): boolean {
-  return c === 32 || c === 9;
-}
-
 /** Whether `c` ends an unquoted token (blank or quote) or may not be in one (backslash). */
 function stops(c: number): boolean {
   return c === 32 || c === 9 || c === 34 || c === 92;
 }
 
-/** Reads a slot value of `kind` at `s[p…)`; returns where it ends, or -1 when it is not one. */
-function readSlot(kind: number, s: string, p: number, end: number): number {
-  switch (kind) {
-    case Slot.Addr4: {
-      // parseIPv4: four dot-separated runs of 1–3 digits, each ≤ 255; parseAddress: `/N`, N ≤ 32.
-      for (let o = 0; o < 4; o++) {
-        p = digits(s, p, end, 3);
-        if (p < 0 || num > 255) return -1;
-        if (o < 3) {
-          if (s.charCodeAt(p) !== 46) return -1;
-          p++;
-        }
-      }
-      if (p < end && s.charCodeAt(p) === 47) {
-        p = digits(s, p + 1, end, 2);
-        if (p < 0 || num > 32) return -1;
-      }
-      return p === end || blank(s.charCodeAt(p)) ? p : -1;
+/**
+ * Reads the user chain a rule jumps to at `s[p…)`, its last token (`kind` Chain: `-j`, and not
+ * a target extension; Word: `-g`), with its {@link hashText} into {@link shapeHit}; returns
+ * where it ends, or -1 when it is not one.
+ */
+function readChainSlot(kind: number, s: string, p: number, end: number): number {
+  const c0 = s.charCodeAt(p);
+  if (p >= end || c0 === 45 /* - */ || c0 === 33 /* ! */) return -1;
+  let q = p;
+  let h = 0;
+  while (q < end) {
+    const c = s.charCodeAt(q);
+    if (stops(c)) {
+      if (c !== 32 && c !== 9) return -1;
+      break;
     }
-    case Slot.Port: {
-      // canonPortRange via portNumber: digits, ≤ 65535 (xtables_parse_port).
-      p = digits(s, p, end, 5);
-      if (p < 0 || num > 65535) return -1;
-      return p === end || blank(s.charCodeAt(p)) ? p : -1;
-    }
-    case Slot.Probability: {
-      // `0.DDDDDDDDDDD` or `1.00000000000`, nothing else (canonProbability keeps these as they are).
-      if (p + 13 > end || s.charCodeAt(p + 1) !== 46) return -1;
-      const c0 = s.charCodeAt(p);
-      if (c0 !== 48 && c0 !== 49) return -1;
-      for (let q = p + 2; q < p + 13; q++) {
-        const c = s.charCodeAt(q);
-        if (c0 === 49 ? c !== 48 : c < 48 || c > 57) return -1;
-      }
-      p += 13;
-      return p === end || s.charCodeAt(p) === 32 || s.charCodeAt(p) === 9 ? p : -1;
-    }
-    case Slot.Quoted: {
-      // tokenizeRule: `"` opens, `\` escapes (not taken here), the next `"` closes.
-      if (p >= end || s.charCodeAt(p) !== 34) return -1;
-      for (let q = p + 1; q < end; q++) {
-        const c = s.charCodeAt(q);
-        if (c === 34) return q + 1;
-        if (c === 92) return -1;
-      }
-      return -1;
-    }
-    case Slot.Word:
-    case Slot.Chain: {
-      const c0 = s.charCodeAt(p);
-      if (p >= end || c0 === 45 /* - */ || c0 === 33 /* ! */) return -1;
-      let q = p;
-      let h = 0;
-      while (q < end) {
-        const c = s.charCodeAt(q);
-        if (stops(c)) {
-          if (c !== 32 && c !== 9) return -1;
-          break;
-        }
-        h = (Math.imul(h, 31) + c) | 0;
-        q++;
-      }
-      // No target extension's name is longer than targetMax: longer names need no lookup.
-      if (kind === Slot.Chain && q - p <= targetMax && targetCheck !== undefined && targetCheck(s.slice(p, q))) return -1;
-      // A chain slot is the last slot of its shape (a jump to a chain has no options), so this is its hash.
-      shapeHit.chainHash = h;
-      return q;
-    }
+    h = (Math.imul(h, 31) + c) | 0;
+    q++;
   }
-  return -1;
+  if (q === p) return -1;
+  // No target extension's name is longer than targetMax: longer names need no lookup.
+  if (kind === Slot.Chain && q - p <= targetMax && targetCheck !== undefined && targetCheck(s.slice(p, q))) return -1;
+  shapeHit.chainHash = h;
+  return q;
 }
 
 /** Whether a name is a target extension (set by iptablesRule.ts: isTargetExtension, for `-j`). */
@@ -293,7 +223,7 @@ export function learnShape(line: string, tok: RuleTokens, first: number, lineEnd
     // The value must be quoted as the kind says, and pass the kind's own check.
     if ((kind === Slot.Quoted) !== tok.quoted[v]) continue;
     if (kind === Slot.Quoted && tok.ends[v] - tok.starts[v] !== texts[v].length + 2) continue; // escapes inside
-    if (readSlot(kind, line, tok.starts[v], tok.ends[v]) !== tok.ends[v]) continue;
+    if (!isSlotValue(kind, line, tok.starts[v], tok.ends[v])) continue;
     if (slotTok.length === MAX_SLOTS) return undefined;
     slotTok.push(v);
     slotKind.push(kind);
@@ -320,7 +250,6 @@ export function learnShape(line: string, tok: RuleTokens, first: number, lineEnd
     v6,
     chainTarget: chainTarget >= 0,
     chainSlot,
-    litTargetPiece: -1,
     litTargetLength: 0,
     litTargetTail: 0,
     chain: undefined,
@@ -329,20 +258,19 @@ export function learnShape(line: string, tok: RuleTokens, first: number, lineEnd
   if (chainTarget >= 0 && chainSlot < 0) {
     // The chain's name is spelled in the last piece (nothing but blanks follows it).
     if (k > 0 && tok.starts[chainTarget] < tok.ends[slotTok[k - 1]]) return undefined;
-    sh.litTargetPiece = k;
     sh.litTargetLength = tok.ends[chainTarget] - tok.starts[chainTarget];
     sh.litTargetTail = lineEnd - tok.ends[chainTarget];
   }
   return sh;
 }
 
-/** What readSlot asks after a value: a blank, or the end of the line. */
+/** What follows a value: a blank, or the end of the line. */
 const END = '(?![^ \\t\\r\\n])';
 
 /**
- * The pattern of a slot's values: the same values {@link readSlot} accepts (the tests hold the
- * two to it), each able to end in one place only, so a match is the one reading of the rule.
- * Every class stops at a line break: a rule is one line.
+ * The pattern of a slot's values (what the file's header says each kind takes), each able to end
+ * in one place only, so a match is the one reading of the rule. Every class stops at a line
+ * break: a rule is one line.
  */
 const SLOT_PATTERN: Record<number, string> = {
   // parseIPv4: four runs of 1–3 digits, each ≤ 255; parseAddress: an optional `/N`, N ≤ 32.
@@ -356,6 +284,18 @@ const SLOT_PATTERN: Record<number, string> = {
   // `0.` and 11 digits, or `1.00000000000` (libxt_statistic's `%.11f`).
   [Slot.Probability]: '(?:0\\.[0-9]{11}|1\\.0{11})' + END,
 };
+
+/** Each slot's pattern on its own (sticky), for {@link isSlotValue}. */
+const SLOT_RE: Record<number, RegExp> = {};
+for (const kind of [Slot.Addr4, Slot.Port, Slot.Quoted, Slot.Word, Slot.Probability]) SLOT_RE[kind] = new RegExp(SLOT_PATTERN[kind], 'y');
+
+/** Whether `s[p, end)` is one value of slot `kind`, as the shape's pattern takes it (checked when a shape is learnt). */
+function isSlotValue(kind: number, s: string, p: number, end: number): boolean {
+  if (kind === Slot.Chain) return readChainSlot(kind, s, p, end) === end;
+  const re = SLOT_RE[kind];
+  re.lastIndex = p;
+  return re.test(s) && re.lastIndex === end;
+}
 
 /**
  * The sticky regexp of a shape: its literal pieces escaped character by character (dump text
