@@ -503,7 +503,7 @@ class SaveReader {
         q++;
       }
       // probe: the chain of that name, or `-1 - slot`; 0 here: not the common form.
-      const had = q > ls + 1 && q + USER_DECL.length === end && spellsCodes(USER_DECL, text, q) ? chains.probe(h, text, ls + 1, q) : 0;
+      const had = q > ls + 1 && spells(USER_DECL, text, q, end) ? chains.probe(h, text, ls + 1, q) : 0;
       if (typeof had === 'number' && had < 0) {
         // As declare reads it: a user chain, no policy, counters checked (and not kept).
         this.enter(table, newChain(text.slice(ls + 1, q), tableName, false, NO_RULES, file, lineNo), h, had, ls + 1);
@@ -758,14 +758,8 @@ function sameText(s: string, a: number, c: number, d: number): boolean {
   return true;
 }
 
-/** What follows the name in `:NAME - [0:0]`, as character codes. */
-const USER_DECL = [32, 45, 32, 91, 48, 58, 48, 93]; // ` - [0:0]`
-
-/** Whether `codes` are spelled at `s[a…)`. */
-function spellsCodes(codes: readonly number[], s: string, a: number): boolean {
-  for (let i = 0; i < codes.length; i++) if (s.charCodeAt(a + i) !== codes[i]) return false;
-  return true;
-}
+/** What follows the name in `:NAME - [0:0]`. */
+const USER_DECL = ' - [0:0]';
 
 /** Whether `name` is spelled by `s[a, b)`. */
 function spells(name: string, s: string, a: number, b: number): boolean {
